@@ -1,0 +1,10 @@
+//! The vppToken model: entity, enumerations, date-times and the property table.
+
+pub mod datetime;
+pub mod enums;
+pub mod properties;
+pub mod token;
+
+pub use datetime::GraphDateTime;
+pub use properties::{ApiVersion, PropId, PropKind, Property};
+pub use token::{ActionResult, RevokeDetails, TokenChanges, VppToken};

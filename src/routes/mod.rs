@@ -1,0 +1,15 @@
+//! HTTP handlers.
+
+pub mod health;
+pub mod vpp_tokens;
+
+use crate::config::Settings;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}

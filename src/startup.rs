@@ -1,0 +1,98 @@
+//! `Application`: opens the store, binds the listener (port 0 in tests), runs until stopped.
+
+use crate::config::Settings;
+use crate::graph::middleware::{PublicBaseUrl, graph_envelope};
+use crate::routes::{AppState, health, vpp_tokens};
+use crate::store::{Store, StoreError, WriterTask};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Why the emulator could not start, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+    writer: WriterTask,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let (store, writer) = Store::open(&settings.database).await?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { address, source })?
+            .port();
+        let state = AppState {
+            store: store.clone(),
+            settings: Arc::new(settings),
+        };
+        let server = serve(listener, state).map_err(|source| StartError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?;
+        Ok(Application {
+            port,
+            server,
+            store,
+            writer,
+        })
+    }
+
+    /// The port actually bound (the configured one, or the one the OS chose for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server gracefully (in-flight requests finish).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT or `handle().stop()`, then closes the database (the writer
+    /// checkpoints the WAL).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.store.close(self.writer).await;
+        served
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let settings = state.settings.clone();
+    let public_base_url =
+        web::Data::new(PublicBaseUrl(settings.public_base_url().map(str::to_owned)));
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(graph_envelope))
+            .app_data(state.clone())
+            .app_data(public_base_url.clone())
+            .route("/health", web::get().to(health::health))
+            .default_service(web::to(vpp_tokens::dispatch))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.server.shutdown_timeout_seconds);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,243 @@
+//! All SQL lives here: the schema (embedded migrations), the read pool, and the single writer.
+
+mod error;
+mod filter_sql;
+mod page;
+mod read;
+mod rows;
+mod write_sql;
+mod writer;
+
+pub use error::StoreError;
+pub use page::Cursor;
+pub use read::{LicenseSummary, ListRequest, Page};
+use writer::{Outcome, Write, WriterHandle};
+
+use crate::config::{DatabaseSettings, Synchronous};
+use crate::domain::{GraphDateTime, TokenChanges, VppToken};
+use crate::graph::filter::Filter;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection};
+use std::time::Duration;
+use uuid::Uuid;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a connection waits on a lock before failing (only start-up and tools contend).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database: a pool of read connections and the handle of the one writer.
+#[derive(Clone)]
+pub struct Store {
+    reads: SqlitePool,
+    writer: WriterHandle,
+}
+
+/// Kept by the owner of the store to wait for the writer to finish at shutdown.
+pub struct WriterTask(tokio::task::JoinHandle<()>);
+
+impl Store {
+    /// Opens (creating when missing) and migrates the database, then starts the writer.
+    pub async fn open(settings: &DatabaseSettings) -> Result<(Store, WriterTask), StoreError> {
+        let mut conn = connect_writer(settings).await?;
+        migrate(&mut conn, settings).await?;
+        let reads = SqlitePoolOptions::new()
+            .max_connections(settings.read_pool_size)
+            .connect_with(base_options(settings).read_only(true))
+            .await?;
+        let max_batch = if settings.group_commit {
+            settings.max_batch
+        } else {
+            1
+        };
+        let (writer, task) = WriterHandle::spawn(conn, max_batch);
+        Ok((Store { reads, writer }, WriterTask(task)))
+    }
+
+    /// Applies the migrations and closes the database (`vpp-emulator migrate`).
+    pub async fn migrate_only(settings: &DatabaseSettings) -> Result<(), StoreError> {
+        let mut conn = connect_writer(settings).await?;
+        migrate(&mut conn, settings).await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Closes the read pool; the writer ends when the last `Store` clone is dropped.
+    pub async fn close(self, task: WriterTask) {
+        self.reads.close().await;
+        drop(self.writer);
+        if let Err(e) = task.0.await {
+            tracing::error!(error = %e, "the database writer ended abnormally");
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<VppToken>, StoreError> {
+        read::get(&self.reads, tenant, id).await
+    }
+
+    pub async fn list(&self, tenant: &str, request: &ListRequest<'_>) -> Result<Page, StoreError> {
+        read::list(&self.reads, tenant, request).await
+    }
+
+    pub async fn count(&self, tenant: &str, filter: Option<&Filter>) -> Result<i64, StoreError> {
+        read::count(&self.reads, tenant, filter).await
+    }
+
+    pub async fn licenses_for_app(
+        &self,
+        tenant: &str,
+        bundle_id: &str,
+    ) -> Result<Vec<LicenseSummary>, StoreError> {
+        read::licenses_for_app(&self.reads, tenant, bundle_id).await
+    }
+
+    pub async fn create(&self, tenant: &str, token: VppToken) -> Result<(), StoreError> {
+        let write = Write::Create {
+            tenant: tenant.to_owned(),
+            token: Box::new(token),
+        };
+        self.writer.submit(write).await.map(|_| ())
+    }
+
+    /// PATCH; `None` when there is no such token.
+    pub async fn update(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        changes: TokenChanges,
+        now: GraphDateTime,
+    ) -> Result<Option<VppToken>, StoreError> {
+        let write = Write::Update {
+            tenant: tenant.to_owned(),
+            id,
+            changes: Box::new(changes),
+            now,
+        };
+        token_outcome(self.writer.submit(write).await?)
+    }
+
+    /// `true` when the token existed.
+    pub async fn delete(&self, tenant: &str, id: Uuid) -> Result<bool, StoreError> {
+        found_outcome(
+            self.writer
+                .submit(Write::Delete {
+                    tenant: tenant.to_owned(),
+                    id,
+                })
+                .await?,
+        )
+    }
+
+    pub async fn sync_licenses(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        now: GraphDateTime,
+    ) -> Result<Option<VppToken>, StoreError> {
+        token_outcome(
+            self.writer
+                .submit(Write::SyncLicenses {
+                    tenant: tenant.to_owned(),
+                    id,
+                    now,
+                })
+                .await?,
+        )
+    }
+
+    pub async fn revoke_licenses(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        now: GraphDateTime,
+    ) -> Result<bool, StoreError> {
+        found_outcome(
+            self.writer
+                .submit(Write::RevokeLicenses {
+                    tenant: tenant.to_owned(),
+                    id,
+                    now,
+                })
+                .await?,
+        )
+    }
+
+    pub async fn sync_license_counts(
+        &self,
+        tenant: &str,
+        now: GraphDateTime,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .submit(Write::SyncLicenseCounts {
+                tenant: tenant.to_owned(),
+                now,
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+fn token_outcome(outcome: Outcome) -> Result<Option<VppToken>, StoreError> {
+    match outcome {
+        Outcome::Token(token) => Ok(token),
+        other => Err(StoreError::CorruptValue(format!(
+            "unexpected writer outcome {other:?}"
+        ))),
+    }
+}
+
+fn found_outcome(outcome: Outcome) -> Result<bool, StoreError> {
+    match outcome {
+        Outcome::Found(found) => Ok(found),
+        other => Err(StoreError::CorruptValue(format!(
+            "unexpected writer outcome {other:?}"
+        ))),
+    }
+}
+
+fn base_options(settings: &DatabaseSettings) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(&settings.path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        .synchronous(match settings.synchronous {
+            Synchronous::Full => SqliteSynchronous::Full,
+            Synchronous::Normal => SqliteSynchronous::Normal,
+        })
+}
+
+async fn connect_writer(settings: &DatabaseSettings) -> Result<SqliteConnection, StoreError> {
+    if let Some(folder) = settings.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            path: folder.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(base_options(settings)
+        .create_if_missing(true)
+        .connect()
+        .await?)
+}
+
+async fn migrate(
+    conn: &mut SqliteConnection,
+    settings: &DatabaseSettings,
+) -> Result<(), StoreError> {
+    match MIGRATOR.run(conn).await {
+        Err(MigrateError::VersionMissing(version)) => Err(StoreError::NewerSchema {
+            path: settings.path.display().to_string(),
+            version,
+        }),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,248 @@
+//! The statements of the write path. Each function runs inside the writer's transaction.
+
+use super::StoreError;
+use super::rows::{StoredToken, load_token};
+use crate::domain::enums::WireEnum;
+use crate::domain::{ActionResult, GraphDateTime, TokenChanges, VppToken};
+use sqlx::QueryBuilder;
+use sqlx::sqlite::{Sqlite, SqliteConnection};
+use uuid::Uuid;
+
+pub async fn insert_token(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    token: &VppToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO vpp_tokens (tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
+         expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
+         last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
+         display_name, location_name, claim_token_management_from_external_mdm, \
+         apple_device_app_delivery_protocol_type) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant)
+    .bind(token.id.hyphenated().to_string())
+    .bind(&token.organization_name)
+    .bind(token.vpp_token_account_type.as_str())
+    .bind(&token.apple_id)
+    .bind(token.expiration_date_time.to_storage())
+    .bind(token.last_sync_date_time.to_storage())
+    .bind(&token.token)
+    .bind(token.last_modified_date_time.to_storage())
+    .bind(token.state.as_str())
+    .bind(token.last_sync_status.as_str())
+    .bind(token.automatically_update_apps)
+    .bind(&token.country_or_region)
+    .bind(token.data_sharing_consent_granted)
+    .bind(&token.display_name)
+    .bind(&token.location_name)
+    .bind(token.claim_token_management_from_external_mdm)
+    .bind(token.apple_device_app_delivery_protocol_type.as_str())
+    .execute(&mut *conn)
+    .await?;
+    insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
+    insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await
+}
+
+/// Writes every scalar column of a stored token back.
+async fn update_row(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    token: &VppToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE vpp_tokens SET organization_name = ?, vpp_token_account_type = ?, apple_id = ?, \
+         expiration_date_time = ?, last_sync_date_time = ?, token = ?, last_modified_date_time = ?, \
+         state = ?, last_sync_status = ?, automatically_update_apps = ?, country_or_region = ?, \
+         data_sharing_consent_granted = ?, display_name = ?, location_name = ?, \
+         claim_token_management_from_external_mdm = ?, apple_device_app_delivery_protocol_type = ? \
+         WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(&token.organization_name)
+    .bind(token.vpp_token_account_type.as_str())
+    .bind(&token.apple_id)
+    .bind(token.expiration_date_time.to_storage())
+    .bind(token.last_sync_date_time.to_storage())
+    .bind(&token.token)
+    .bind(token.last_modified_date_time.to_storage())
+    .bind(token.state.as_str())
+    .bind(token.last_sync_status.as_str())
+    .bind(token.automatically_update_apps)
+    .bind(&token.country_or_region)
+    .bind(token.data_sharing_consent_granted)
+    .bind(&token.display_name)
+    .bind(&token.location_name)
+    .bind(token.claim_token_management_from_external_mdm)
+    .bind(token.apple_device_app_delivery_protocol_type.as_str())
+    .bind(tenant)
+    .bind(token.id.hyphenated().to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// PATCH: applies the changes, refreshes `lastModifiedDateTime`, replaces changed collections.
+pub async fn update_token(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+    changes: TokenChanges,
+    now: GraphDateTime,
+) -> Result<Option<VppToken>, StoreError> {
+    let Some(StoredToken { mut token, .. }) = load_token(conn, tenant, id).await? else {
+        return Ok(None);
+    };
+    let results_changed = changes.token_action_results.is_some();
+    let tags_changed = changes.role_scope_tag_ids.is_some();
+    token.apply(changes);
+    token.last_modified_date_time = now;
+    update_row(conn, tenant, &token).await?;
+    let key = token.id.hyphenated().to_string();
+    if results_changed {
+        sqlx::query("DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?")
+            .bind(tenant)
+            .bind(&key)
+            .execute(&mut *conn)
+            .await?;
+        insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
+    }
+    if tags_changed {
+        sqlx::query(
+            "DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?",
+        )
+        .bind(tenant)
+        .bind(&key)
+        .execute(&mut *conn)
+        .await?;
+        insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await?;
+    }
+    Ok(Some(token))
+}
+
+/// Runs an action that changes one token's scalars and appends one action result.
+pub async fn record_action(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+    action: impl FnOnce(&mut VppToken),
+) -> Result<Option<VppToken>, StoreError> {
+    let Some(StoredToken { mut token, .. }) = load_token(conn, tenant, id).await? else {
+        return Ok(None);
+    };
+    let before = token.token_action_results.len();
+    action(&mut token);
+    update_row(conn, tenant, &token).await?;
+    insert_action_results(
+        conn,
+        tenant,
+        token.id,
+        before,
+        &token.token_action_results[before..],
+    )
+    .await?;
+    Ok(Some(token))
+}
+
+/// The licences a revoke counts: every used licence of the token, across its apps.
+pub async fn used_license_total(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+) -> Result<i32, StoreError> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(used_license_count), 0) FROM vpp_token_licenses WHERE tenant_id = ? AND token_id = ?",
+    )
+    .bind(tenant)
+    .bind(id.hyphenated().to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(i32::try_from(total).unwrap_or(i32::MAX))
+}
+
+pub async fn delete_token(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM vpp_tokens WHERE tenant_id = ? AND id = ?")
+        .bind(tenant)
+        .bind(id.hyphenated().to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// `syncLicenseCounts`: every token of the tenant was synced now.
+pub async fn touch_all_syncs(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    now: GraphDateTime,
+) -> Result<(), StoreError> {
+    let now = now.to_storage();
+    sqlx::query("UPDATE vpp_tokens SET last_sync_date_time = ?, last_modified_date_time = ? WHERE tenant_id = ?")
+        .bind(&now)
+        .bind(&now)
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts `results` with ordinals from `first_ordinal`, in one multi-row statement.
+async fn insert_action_results(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+    first_ordinal: usize,
+    results: &[ActionResult],
+) -> Result<(), StoreError> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let key = id.hyphenated().to_string();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO vpp_token_action_results (tenant_id, token_id, ordinal, is_revoke_result, \
+         action_name, action_state, start_date_time, last_updated_date_time, action_failure_reason, \
+         failed_licenses_count, total_licenses_count) ",
+    );
+    query.push_values(results.iter().enumerate(), |mut row, (offset, result)| {
+        let revoke = result.revoke.as_ref();
+        row.push_bind(tenant.to_owned())
+            .push_bind(key.clone())
+            .push_bind((first_ordinal + offset) as i64)
+            .push_bind(revoke.is_some())
+            .push_bind(result.action_name.clone())
+            .push_bind(result.action_state.as_str())
+            .push_bind(result.start_date_time.to_storage())
+            .push_bind(result.last_updated_date_time.to_storage())
+            .push_bind(revoke.map(|r| r.action_failure_reason.as_str()))
+            .push_bind(revoke.map(|r| r.failed_licenses_count))
+            .push_bind(revoke.map(|r| r.total_licenses_count));
+    });
+    query.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn insert_scope_tags(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: Uuid,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let key = id.hyphenated().to_string();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO vpp_token_role_scope_tag_ids (tenant_id, token_id, ordinal, role_scope_tag_id) ",
+    );
+    query.push_values(tags.iter().enumerate(), |mut row, (ordinal, tag)| {
+        row.push_bind(tenant.to_owned())
+            .push_bind(key.clone())
+            .push_bind(ordinal as i64)
+            .push_bind(tag.clone());
+    });
+    query.build().execute(&mut *conn).await?;
+    Ok(())
+}

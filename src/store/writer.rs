@@ -1,0 +1,184 @@
+//! The single owner of the write connection. Writes queue here; the writer takes everything
+//! waiting (up to `max_batch`) into one transaction, runs each write inside its own savepoint
+//! (so one write's failure does not fail its neighbours), commits once (one fsync for the batch)
+//! and only then answers each caller. With group commit off, `max_batch` is 1.
+
+use super::StoreError;
+use super::write_sql;
+use crate::domain::{GraphDateTime, TokenChanges, VppToken};
+use sqlx::Connection;
+use sqlx::sqlite::SqliteConnection;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// One change to the stored data.
+#[derive(Debug)]
+pub enum Write {
+    Create {
+        tenant: String,
+        token: Box<VppToken>,
+    },
+    Update {
+        tenant: String,
+        id: Uuid,
+        changes: Box<TokenChanges>,
+        now: GraphDateTime,
+    },
+    Delete {
+        tenant: String,
+        id: Uuid,
+    },
+    SyncLicenses {
+        tenant: String,
+        id: Uuid,
+        now: GraphDateTime,
+    },
+    RevokeLicenses {
+        tenant: String,
+        id: Uuid,
+        now: GraphDateTime,
+    },
+    SyncLicenseCounts {
+        tenant: String,
+        now: GraphDateTime,
+    },
+}
+
+/// What a write found: the token after it, whether its target existed, or nothing to report.
+#[derive(Debug)]
+pub enum Outcome {
+    Done,
+    Token(Option<VppToken>),
+    Found(bool),
+}
+
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<Result<Outcome, StoreError>>,
+}
+
+/// The sending side; cloned into every request handler.
+#[derive(Clone)]
+pub struct WriterHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// How many writes may wait for the writer before callers wait to enqueue (back-pressure).
+const QUEUE_CAPACITY: usize = 4096;
+
+impl WriterHandle {
+    /// Starts the writer task on `conn`; it ends, closing the connection, when every handle is
+    /// dropped.
+    pub fn spawn(conn: SqliteConnection, max_batch: usize) -> (Self, tokio::task::JoinHandle<()>) {
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let task = tokio::spawn(run(conn, queue, max_batch.max(1)));
+        (WriterHandle { jobs }, task)
+    }
+
+    /// Queues `write` and waits until it is committed (or has failed).
+    pub async fn submit(&self, write: Write) -> Result<Outcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { write, reply })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while queue.recv_many(&mut batch, max_batch).await > 0 {
+        commit_batch(&mut conn, std::mem::take(&mut batch)).await;
+    }
+    // Every handle is gone: fold the WAL back into the database file before closing.
+    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+    {
+        tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+    }
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "closing the write connection failed");
+    }
+}
+
+async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
+    let (writes, replies): (Vec<Write>, Vec<_>) =
+        jobs.into_iter().map(|job| (job.write, job.reply)).unzip();
+    match apply_batch(conn, writes).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A caller that went away (client disconnected) needs no answer.
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, writes = replies.len(), "batch commit failed; nothing in it was stored");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::BatchFailed(e.to_string())));
+            }
+        }
+    }
+}
+
+/// Runs the writes in one transaction; returns each write's own result once the commit is done.
+async fn apply_batch(
+    conn: &mut SqliteConnection,
+    writes: Vec<Write>,
+) -> Result<Vec<Result<Outcome, StoreError>>, sqlx::Error> {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut transaction = Connection::begin(conn).await?;
+    for write in writes {
+        let mut savepoint = transaction.begin().await?;
+        match apply(&mut savepoint, write).await {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(outcome));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    transaction.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply(conn: &mut SqliteConnection, write: Write) -> Result<Outcome, StoreError> {
+    match write {
+        Write::Create { tenant, token } => {
+            write_sql::insert_token(conn, &tenant, &token).await?;
+            Ok(Outcome::Done)
+        }
+        Write::Update {
+            tenant,
+            id,
+            changes,
+            now,
+        } => write_sql::update_token(conn, &tenant, id, *changes, now)
+            .await
+            .map(Outcome::Token),
+        Write::Delete { tenant, id } => write_sql::delete_token(conn, &tenant, id)
+            .await
+            .map(Outcome::Found),
+        Write::SyncLicenses { tenant, id, now } => {
+            write_sql::record_action(conn, &tenant, id, |token| token.record_license_sync(now))
+                .await
+                .map(Outcome::Token)
+        }
+        Write::RevokeLicenses { tenant, id, now } => {
+            let total = write_sql::used_license_total(conn, &tenant, id).await?;
+            let token = write_sql::record_action(conn, &tenant, id, |token| {
+                token.record_license_revoke(now, total)
+            })
+            .await?;
+            Ok(Outcome::Found(token.is_some()))
+        }
+        Write::SyncLicenseCounts { tenant, now } => {
+            write_sql::touch_all_syncs(conn, &tenant, now).await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
