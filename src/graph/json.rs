@@ -49,15 +49,21 @@ struct StrictValue {
 }
 
 impl StrictValue {
-    fn nested<E: de::Error>(&self) -> Result<StrictValue, E> {
-        if self.depth >= MAX_DEPTH {
+    /// The seed for a value inside this array or object.
+    fn nested(&self) -> StrictValue {
+        StrictValue {
+            depth: self.depth + 1,
+        }
+    }
+
+    /// Arrays and objects count as levels; the outermost object is level 1.
+    fn check_depth<E: de::Error>(&self) -> Result<(), E> {
+        if self.depth > MAX_DEPTH {
             return Err(E::custom(format_args!(
                 "nested deeper than {MAX_DEPTH} levels"
             )));
         }
-        Ok(StrictValue {
-            depth: self.depth + 1,
-        })
+        Ok(())
     }
 }
 
@@ -105,14 +111,16 @@ impl<'de> Visitor<'de> for StrictValue {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.check_depth()?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.nested()?)? {
+        while let Some(item) = seq.next_element_seed(self.nested())? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.check_depth()?;
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
@@ -120,7 +128,7 @@ impl<'de> Visitor<'de> for StrictValue {
                     "the property '{key}' is given more than once"
                 )));
             }
-            let value = map.next_value_seed(self.nested()?)?;
+            let value = map.next_value_seed(self.nested())?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))

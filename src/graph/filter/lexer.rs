@@ -118,7 +118,7 @@ mod tests {
         let tokens = tokenize(
             "startswith(displayName,'let''s') and lastSyncDateTime gt 2026-01-02T03:04:05Z",
         );
-        assert_eq!(tokens.map(|t| t.len()), Ok(9),);
+        assert_eq!(tokens.map(|t| t.len()), Ok(10),);
         assert_eq!(tokenize("'a''b'"), Ok(vec![Token::Text("a'b".into())]));
         assert!(tokenize("'open").is_err());
         assert!(tokenize("state eq #").is_err());
