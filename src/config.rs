@@ -133,7 +133,7 @@ impl Settings {
             return fail("server.max_body_bytes", "must be at least 1");
         }
         let base = &self.server.public_base_url;
-        if !base.is_empty() && !(base.starts_with("http://") || base.starts_with("https://")) {
+        if !(base.is_empty() || base.starts_with("http://") || base.starts_with("https://")) {
             return fail(
                 "server.public_base_url",
                 "must start with http:// or https://",

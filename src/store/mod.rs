@@ -188,7 +188,7 @@ impl Store {
 
 fn token_outcome(outcome: Outcome) -> Result<Option<VppToken>, StoreError> {
     match outcome {
-        Outcome::Token(token) => Ok(token),
+        Outcome::Token(token) => Ok(token.map(|boxed| *boxed)),
         other => Err(StoreError::CorruptValue(format!(
             "unexpected writer outcome {other:?}"
         ))),

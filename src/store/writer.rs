@@ -48,7 +48,7 @@ pub enum Write {
 #[derive(Debug)]
 pub enum Outcome {
     Done,
-    Token(Option<VppToken>),
+    Token(Option<Box<VppToken>>),
     Found(bool),
 }
 
@@ -159,14 +159,14 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> Result<Outcome, Sto
             now,
         } => write_sql::update_token(conn, &tenant, id, *changes, now)
             .await
-            .map(Outcome::Token),
+            .map(|token| Outcome::Token(token.map(Box::new))),
         Write::Delete { tenant, id } => write_sql::delete_token(conn, &tenant, id)
             .await
             .map(Outcome::Found),
         Write::SyncLicenses { tenant, id, now } => {
             write_sql::record_action(conn, &tenant, id, |token| token.record_license_sync(now))
                 .await
-                .map(Outcome::Token)
+                .map(|token| Outcome::Token(token.map(Box::new)))
         }
         Write::RevokeLicenses { tenant, id, now } => {
             let total = write_sql::used_license_total(conn, &tenant, id).await?;

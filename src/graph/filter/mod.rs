@@ -362,13 +362,13 @@ impl Parser {
                 ));
             }
         };
-        if let Subject::Property(id) = subject {
-            if !matches!(kind(id), PropKind::String | PropKind::Key) {
-                return Err(format!(
-                    "{name} needs a string property; '{}' is not one",
-                    properties::property(id).name
-                ));
-            }
+        if let Subject::Property(id) = subject
+            && !matches!(kind(id), PropKind::String | PropKind::Key)
+        {
+            return Err(format!(
+                "{name} needs a string property; '{}' is not one",
+                properties::property(id).name
+            ));
         }
         self.expect(Token::Comma, "','")?;
         let argument = match self.next() {
