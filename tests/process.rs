@@ -176,3 +176,34 @@ async fn invalid_settings_stop_the_start_with_one_line_naming_the_key() {
     assert!(stderr.contains("server.port"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[tokio::test]
+async fn sigterm_finishes_cleanly_and_checkpoints_the_wal() {
+    let dir = temp_dir();
+    let db = dir.path().join("term.db");
+    let (mut child, port) = start_binary(&db);
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}{BETA}"))
+        .bearer_auth("t")
+        .json(&json!({"displayName": "before shutdown"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 201);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("reaped");
+    assert_eq!(exit.code(), Some(0));
+    let wal = dir.path().join("term.db-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_len, 0, "the WAL was folded into the database");
+    let pool = open_db(&db).await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT display_name FROM vpp_tokens")
+        .fetch_all(&pool)
+        .await
+        .expect("rows");
+    assert_eq!(names, ["before shutdown"]);
+}
