@@ -1,6 +1,6 @@
 //! Bearer authentication of Graph routes (contract A.7).
 
-use crate::config::{AuthMode, AuthSettings};
+use crate::config::{AuthMode, AuthSettings, Settings};
 use crate::error::{ApiError, ApiResult};
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
@@ -32,4 +32,25 @@ pub fn authenticate<'a>(request: &HttpRequest, settings: &'a AuthSettings) -> Ap
         }
     }
     Ok(&settings.default_tenant_id)
+}
+
+/// The admin API's check: with `admin.token` set, `Authorization: Bearer <admin.token>`.
+pub fn authenticate_admin(request: &HttpRequest, settings: &Settings) -> ApiResult<()> {
+    let Some(expected) = settings.admin_token() else {
+        return Ok(());
+    };
+    let given = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match given {
+        Some(token) if token == expected => Ok(()),
+        Some(_) => Err(ApiError::unauthenticated(
+            "Access token validation failure.",
+        )),
+        None => Err(ApiError::unauthenticated("Access token is empty.")),
+    }
 }

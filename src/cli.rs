@@ -1,7 +1,8 @@
 //! The command line: `serve` (the default), `migrate`, `healthcheck`. Every failure is one line
 //! on stderr and a non-zero exit, never a panic trace.
 
-use crate::config::Settings;
+use crate::config::{SeedMode, Settings};
+use crate::fixtures::{self, Document};
 use crate::startup::Application;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,24 @@ pub enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Load fixtures (a file, or a folder of *.json applied in name order) in one transaction.
+    Seed {
+        /// Fixture file or folder.
+        path: PathBuf,
+        /// if-empty: only tenants without tokens; upsert: replace tokens by id; replace: wipe the
+        /// fixtures' tenants first.
+        #[arg(long, value_enum, default_value = "upsert")]
+        mode: SeedMode,
+    },
+    /// Write a tenant's tokens and licences in the fixture format (seed reads it back exactly).
+    Export {
+        /// Tenant to export (default: auth.default_tenant_id).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// File to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Exit 0 when the configured server answers GET /health with 200, else 1 (for container
     /// HEALTHCHECKs without curl).
     Healthcheck {
@@ -63,6 +82,8 @@ pub fn main() -> ExitCode {
                 }
                 Err(e) => fail(&e),
             },
+            Command::Seed { path, mode } => seed(&settings, &path, mode).await,
+            Command::Export { tenant, output } => export(&settings, tenant, output).await,
             Command::Healthcheck { timeout } => {
                 healthcheck(&settings, Duration::from_secs(timeout)).await
             }
@@ -91,6 +112,64 @@ async fn serve(settings: Settings) -> ExitCode {
         }
         Err(e) => fail(&format!("server error: {e}")),
     }
+}
+
+async fn seed(settings: &Settings, path: &std::path::Path, mode: SeedMode) -> ExitCode {
+    let started = std::time::Instant::now();
+    let sets = match fixtures::read_path(path, &settings.auth.default_tenant_id) {
+        Ok(sets) => sets,
+        Err(e) => return fail(&e),
+    };
+    let (store, writer) = match Store::open(&settings.database).await {
+        Ok(opened) => opened,
+        Err(e) => return fail(&e),
+    };
+    let result = store.load(fixtures::plan(sets, mode)).await;
+    store.close(writer).await;
+    match result {
+        Ok(reports) => {
+            println!("seeded {}", fixtures::summary(&reports, started.elapsed()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("seeding failed, nothing was changed: {e}")),
+    }
+}
+
+async fn export(settings: &Settings, tenant: Option<String>, output: Option<PathBuf>) -> ExitCode {
+    let started = std::time::Instant::now();
+    let tenant = tenant.unwrap_or_else(|| settings.auth.default_tenant_id.clone());
+    let (store, writer) = match Store::open(&settings.database).await {
+        Ok(opened) => opened,
+        Err(e) => return fail(&e),
+    };
+    let data = store.export(&tenant).await;
+    store.close(writer).await;
+    let data = match data {
+        Ok(data) => data,
+        Err(e) => return fail(&e),
+    };
+    let text = match serde_json::to_string_pretty(&Document::of(&data)) {
+        Ok(text) => text + "\n",
+        Err(e) => return fail(&e),
+    };
+    let written = match &output {
+        Some(file) => {
+            std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())
+            .map_err(|e| e.to_string()),
+    };
+    if let Err(e) = written {
+        return fail(&e);
+    }
+    // The summary goes to stderr so that standard output stays a clean fixture document.
+    eprintln!(
+        "exported tenant {tenant}: {} vppTokens, {} licenses in {} ms",
+        data.tokens.len(),
+        data.licenses.len(),
+        started.elapsed().as_millis()
+    );
+    ExitCode::SUCCESS
 }
 
 /// A minimal HTTP/1.1 GET of `/health` on the configured port: no HTTP client needed.

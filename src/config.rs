@@ -16,8 +16,35 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub seed: SeedSettings,
+    pub admin: AdminSettings,
     pub paging: PagingSettings,
     pub log: LogSettings,
+}
+
+/// How fixtures are applied to what the database already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedMode {
+    /// Only tenants with no tokens are seeded.
+    IfEmpty,
+    /// Fixture tokens replace stored tokens with the same id; others are kept.
+    Upsert,
+    /// The fixtures' tenants are wiped, then loaded.
+    Replace,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSettings {
+    pub path: PathBuf,
+    pub mode: SeedMode,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    pub token: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +194,16 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The seed path, when configured.
+    pub fn seed_path(&self) -> Option<&Path> {
+        (!self.seed.path.as_os_str().is_empty()).then_some(self.seed.path.as_path())
+    }
+
+    /// The admin API's bearer token, when configured.
+    pub fn admin_token(&self) -> Option<&str> {
+        (!self.admin.token.is_empty()).then_some(self.admin.token.as_str())
     }
 
     /// The public base URL without a trailing slash, when configured.

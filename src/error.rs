@@ -23,6 +23,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: Message,
+    /// The JSON path of the offending value in a request body, when there is one. Not sent
+    /// (Graph's envelope has no such field); fixture loading reports it.
+    pub target: Option<String>,
 }
 
 /// The type name Intune's model validation names in its messages.
@@ -34,6 +37,20 @@ impl ApiError {
             status,
             code,
             message,
+            target: None,
+        }
+    }
+
+    /// Names the JSON path of the value that caused the error.
+    pub fn at(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+
+    /// The reason in words, without Intune's document around it.
+    pub fn reason(&self) -> &str {
+        match &self.message {
+            Message::Plain(text) | Message::Intune(text) => text,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fixtures;
 pub mod graph;
 pub mod routes;
 pub mod startup;

@@ -1,8 +1,9 @@
 //! `Application`: opens the store, binds the listener (port 0 in tests), runs until stopped.
 
 use crate::config::Settings;
+use crate::fixtures;
 use crate::graph::middleware::{PublicBaseUrl, graph_envelope};
-use crate::routes::{AppState, health, vpp_tokens};
+use crate::routes::{AppState, admin, health, vpp_tokens};
 use crate::store::{Store, StoreError, WriterTask};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot load the seed fixtures: {0}")]
+    Seed(#[from] crate::fixtures::FixtureError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -32,6 +35,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let (store, writer) = Store::open(&settings.database).await?;
+        seed(&store, &settings).await?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartError::Bind {
             address: address.clone(),
@@ -76,6 +80,18 @@ impl Application {
     }
 }
 
+/// Applies `seed.path` in `seed.mode` before the server listens, so that ready means seeded.
+async fn seed(store: &Store, settings: &Settings) -> Result<(), StartError> {
+    let Some(path) = settings.seed_path() else {
+        return Ok(());
+    };
+    let started = std::time::Instant::now();
+    let sets = fixtures::read_path(path, &settings.auth.default_tenant_id)?;
+    let reports = store.load(fixtures::plan(sets, settings.seed.mode)).await?;
+    tracing::info!(path = %path.display(), "seeded: {}", fixtures::summary(&reports, started.elapsed()));
+    Ok(())
+}
+
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let settings = state.settings.clone();
     let public_base_url =
@@ -87,6 +103,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(state.clone())
             .app_data(public_base_url.clone())
             .route("/health", web::get().to(health::health))
+            .service(admin::scope())
             .default_service(web::to(vpp_tokens::dispatch))
     })
     .listen(listener)?

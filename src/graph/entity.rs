@@ -14,9 +14,29 @@ const REVOKE_RESULT_TYPE: &str = "#microsoft.graph.vppTokenRevokeLicensesActionR
 pub struct Shape<'a> {
     pub version: ApiVersion,
     pub select: Option<&'a [PropId]>,
+    /// Only fixture export writes the stored `token`; Graph answers always carry `null`.
+    pub reveal_token: bool,
 }
 
 impl Shape<'_> {
+    /// Graph's answer for `version`, narrowed by `$select`.
+    pub fn answer(version: ApiVersion, select: Option<&[PropId]>) -> Shape<'_> {
+        Shape {
+            version,
+            select,
+            reveal_token: false,
+        }
+    }
+
+    /// Every beta property with the stored `token`: the fixture format.
+    pub fn export() -> Shape<'static> {
+        Shape {
+            version: ApiVersion::Beta,
+            select: None,
+            reveal_token: true,
+        }
+    }
+
     fn includes(&self, id: PropId) -> bool {
         let property = &PROPERTIES[id as usize];
         property.in_version(self.version) && self.select.is_none_or(|chosen| chosen.contains(&id))
@@ -72,9 +92,10 @@ impl Serialize for CollectionBody<'_> {
     }
 }
 
-struct Item<'a> {
-    token: &'a VppToken,
-    shape: Shape<'a>,
+/// A token without annotations: a collection item, or a fixture entry.
+pub struct Item<'a> {
+    pub token: &'a VppToken,
+    pub shape: Shape<'a>,
 }
 
 impl Serialize for Item<'_> {
@@ -101,7 +122,8 @@ fn write_properties<M: SerializeMap>(
             PropId::AppleId => map.serialize_entry(name, &token.apple_id)?,
             PropId::ExpirationDateTime => map.serialize_entry(name, &token.expiration_date_time)?,
             PropId::LastSyncDateTime => map.serialize_entry(name, &token.last_sync_date_time)?,
-            // Write-only: always null on the wire (contract A.2).
+            // Write-only: null in every Graph answer (contract A.2); only export reveals it.
+            PropId::Token if shape.reveal_token => map.serialize_entry(name, &token.token)?,
             PropId::Token => map.serialize_entry(name, &None::<&str>)?,
             PropId::LastModifiedDateTime => {
                 map.serialize_entry(name, &token.last_modified_date_time)?

@@ -29,8 +29,8 @@ pub fn token_changes(body: &Map<String, Value>, version: ApiVersion) -> ApiResul
         if is_annotation(name) {
             continue;
         }
-        let property =
-            properties::find(name, version).ok_or_else(|| ApiError::unknown_property(name))?;
+        let property = properties::find(name, version)
+            .ok_or_else(|| ApiError::unknown_property(name).at(name.as_str()))?;
         let field = Field {
             path: name.clone(),
             value,
@@ -135,6 +135,7 @@ fn expect_type_name(
                 allowed.join("' or '#"),
                 shown(value)
             ))
+            .at(name)
         })
 }
 
@@ -208,7 +209,7 @@ fn action_result(path: &str, object: &Map<String, Value>) -> ApiResult<ActionRes
                 } else {
                     INTUNE_ACTION_RESULT_TYPE
                 };
-                return Err(ApiError::unknown_property_of(name, type_name));
+                return Err(ApiError::unknown_property_of(name, type_name).at(field.path));
             }
         }
     }
@@ -252,6 +253,7 @@ impl Field<'_> {
             self.path,
             shown(self.value)
         ))
+        .at(self.path.as_str())
     }
 
     fn nullable_string(&self) -> ApiResult<Option<String>> {

@@ -90,13 +90,10 @@ async fn list(call: &Call<'_>) -> ApiResult<HttpResponse> {
         after: after.as_ref(),
         skip: options.skip,
         limit,
+        with_count: options.count,
     };
     let store = &call.state.store;
     let page = store.list(call.tenant, &request).await?;
-    let count = match options.count {
-        true => Some(store.count(call.tenant, options.filter.as_ref()).await?),
-        false => None,
-    };
     let next_link = page
         .next
         .filter(|_| limit > 0)
@@ -107,13 +104,10 @@ async fn list(call: &Call<'_>) -> ApiResult<HttpResponse> {
         StatusCode::OK,
         &CollectionBody {
             context: &context,
-            count,
+            count: page.count,
             next_link: next_link.as_deref(),
             items: &page.tokens,
-            shape: Shape {
-                version: call.version,
-                select,
-            },
+            shape: Shape::answer(call.version, select),
         },
     )
 }
@@ -277,10 +271,7 @@ fn entity(call: &Call<'_>, status: StatusCode, token: &VppToken) -> ApiResult<Ht
         &EntityBody {
             context: &context,
             token,
-            shape: Shape {
-                version: call.version,
-                select,
-            },
+            shape: Shape::answer(call.version, select),
         },
     )
 }

@@ -2,6 +2,7 @@
 
 mod error;
 mod filter_sql;
+mod load;
 mod page;
 mod read;
 mod rows;
@@ -9,12 +10,13 @@ mod write_sql;
 mod writer;
 
 pub use error::StoreError;
+pub use load::{Clear, Load, LoadReport};
 pub use page::Cursor;
 pub use read::{LicenseSummary, ListRequest, Page};
 use writer::{Outcome, Write, WriterHandle};
 
 use crate::config::{DatabaseSettings, Synchronous};
-use crate::domain::{GraphDateTime, TokenChanges, VppToken};
+use crate::domain::{GraphDateTime, TenantData, TokenChanges, VppToken};
 use crate::graph::filter::Filter;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
@@ -183,6 +185,23 @@ impl Store {
             })
             .await
             .map(|_| ())
+    }
+}
+
+impl Store {
+    /// Loads fixtures, resets or imports, atomically.
+    pub async fn load(&self, load: Load) -> Result<Vec<LoadReport>, StoreError> {
+        match self.writer.submit(Write::Load(Box::new(load))).await? {
+            Outcome::Loaded(reports) => Ok(reports),
+            other => Err(StoreError::CorruptValue(format!(
+                "unexpected writer outcome {other:?}"
+            ))),
+        }
+    }
+
+    /// Every token and licence of `tenant`, in creation order, from one snapshot.
+    pub async fn export(&self, tenant: &str) -> Result<TenantData, StoreError> {
+        read::export(&self.reads, tenant).await
     }
 }
 

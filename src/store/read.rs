@@ -5,7 +5,7 @@ use super::StoreError;
 use super::filter_sql::push_filter;
 use super::page::{Cursor, push_order_by};
 use super::rows::{StoredToken, attach_children, token_columns, token_from_row};
-use crate::domain::VppToken;
+use crate::domain::{License, TenantData, VppToken};
 use crate::graph::filter::Filter;
 use crate::graph::query::OrderKey;
 use sqlx::sqlite::{Sqlite, SqlitePool};
@@ -19,12 +19,15 @@ pub struct ListRequest<'a> {
     pub after: Option<&'a Cursor>,
     pub skip: u32,
     pub limit: u32,
+    /// Also count every row the filter matches (`$count=true`), in the same snapshot.
+    pub with_count: bool,
 }
 
 pub struct Page {
     pub tokens: Vec<VppToken>,
     /// Where the next page starts, when more rows remain.
     pub next: Option<Cursor>,
+    pub count: Option<i64>,
 }
 
 /// One `vppTokenLicenseSummary`.
@@ -78,6 +81,16 @@ pub async fn list(
     let more = tokens.len() > request.limit as usize;
     tokens.truncate(request.limit as usize);
     attach_children(&mut snapshot, tenant, &mut tokens).await?;
+    let count = match request.with_count {
+        true => Some(
+            count_query(tenant, request.filter)
+                .build()
+                .fetch_one(&mut *snapshot)
+                .await?
+                .try_get(0)?,
+        ),
+        false => None,
+    };
     snapshot.commit().await?;
 
     let next = match tokens.last() {
@@ -87,6 +100,7 @@ pub async fn list(
     Ok(Page {
         tokens: tokens.into_iter().map(|stored| stored.token).collect(),
         next,
+        count,
     })
 }
 
@@ -95,10 +109,14 @@ pub async fn count(
     tenant: &str,
     filter: Option<&Filter>,
 ) -> Result<i64, StoreError> {
+    let row = count_query(tenant, filter).build().fetch_one(pool).await?;
+    Ok(row.try_get(0)?)
+}
+
+fn count_query(tenant: &str, filter: Option<&Filter>) -> QueryBuilder<Sqlite> {
     let mut query = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM vpp_tokens t");
     push_conditions(&mut query, tenant, filter);
-    let row = query.build().fetch_one(pool).await?;
-    Ok(row.try_get(0)?)
+    query
 }
 
 fn push_conditions(query: &mut QueryBuilder<Sqlite>, tenant: &str, filter: Option<&Filter>) {
@@ -136,4 +154,52 @@ pub async fn licenses_for_app(
             })
         })
         .collect()
+}
+
+/// Tokens per child-row query when exporting (keeps the `IN (...)` list well under SQLite's
+/// limit on bound values).
+const EXPORT_CHUNK: usize = 500;
+
+pub async fn export(pool: &SqlitePool, tenant: &str) -> Result<TenantData, StoreError> {
+    let mut snapshot = pool.begin().await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        token_columns!(),
+        " FROM vpp_tokens t WHERE t.tenant_id = ? ORDER BY t.seq"
+    ))
+    .bind(tenant)
+    .fetch_all(&mut *snapshot)
+    .await?;
+    let mut stored = rows
+        .iter()
+        .map(token_from_row)
+        .collect::<Result<Vec<StoredToken>, _>>()?;
+    for chunk in stored.chunks_mut(EXPORT_CHUNK) {
+        attach_children(&mut snapshot, tenant, chunk).await?;
+    }
+    let licenses = sqlx::query(
+        "SELECT l.token_id, l.bundle_id, l.available_license_count, l.used_license_count \
+         FROM vpp_token_licenses l JOIN vpp_tokens t ON t.tenant_id = l.tenant_id AND t.id = l.token_id \
+         WHERE l.tenant_id = ? ORDER BY t.seq, l.bundle_id",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *snapshot)
+    .await?
+    .iter()
+    .map(|row| {
+        let token_id: String = row.try_get("token_id")?;
+        Ok(License {
+            token_id: Uuid::parse_str(&token_id).map_err(|_| StoreError::CorruptValue(format!("token_id = {token_id:?}")))?,
+            bundle_id: row.try_get("bundle_id")?,
+            available_license_count: row.try_get("available_license_count")?,
+            used_license_count: row.try_get("used_license_count")?,
+        })
+    })
+    .collect::<Result<Vec<License>, StoreError>>()?;
+    snapshot.commit().await?;
+    Ok(TenantData {
+        tenant_id: tenant.to_owned(),
+        tokens: stored.into_iter().map(|s| s.token).collect(),
+        licenses,
+    })
 }

@@ -3,7 +3,7 @@
 use super::StoreError;
 use super::rows::{StoredToken, load_token};
 use crate::domain::enums::WireEnum;
-use crate::domain::{ActionResult, GraphDateTime, TokenChanges, VppToken};
+use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
 use uuid::Uuid;
@@ -245,4 +245,86 @@ async fn insert_scope_tags(
     });
     query.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Puts a fixture token in place: replaces the stored token with the same id, or inserts it.
+pub async fn upsert_token(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    token: &VppToken,
+) -> Result<(), StoreError> {
+    let key = token.id.hyphenated().to_string();
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM vpp_tokens WHERE tenant_id = ? AND id = ?")
+            .bind(tenant)
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if exists.is_none() {
+        return insert_token(conn, tenant, token).await;
+    }
+    update_row(conn, tenant, token).await?;
+    for sql in [
+        "DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?",
+        "DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?",
+    ] {
+        sqlx::query(sql)
+            .bind(tenant)
+            .bind(&key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
+    insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await
+}
+
+pub async fn upsert_license(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    license: &License,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO vpp_token_licenses (tenant_id, token_id, bundle_id, available_license_count, used_license_count) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, token_id, bundle_id) DO UPDATE SET \
+         available_license_count = excluded.available_license_count, used_license_count = excluded.used_license_count",
+    )
+    .bind(tenant)
+    .bind(license.token_id.hyphenated().to_string())
+    .bind(&license.bundle_id)
+    .bind(license.available_license_count)
+    .bind(license.used_license_count)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the tokens (and, by cascade, their child rows and licences) of `tenant`, or of every
+/// tenant.
+pub async fn clear(conn: &mut SqliteConnection, tenant: Option<&str>) -> Result<(), StoreError> {
+    match tenant {
+        Some(tenant) => {
+            sqlx::query("DELETE FROM vpp_tokens WHERE tenant_id = ?")
+                .bind(tenant)
+                .execute(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM vpp_tokens")
+                .execute(&mut *conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+pub async fn tenant_is_empty(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+) -> Result<bool, StoreError> {
+    let any: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM vpp_tokens WHERE tenant_id = ? LIMIT 1")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(any.is_none())
 }

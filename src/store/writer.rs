@@ -4,6 +4,7 @@
 //! and only then answers each caller. With group commit off, `max_batch` is 1.
 
 use super::StoreError;
+use super::load::{self, Load, LoadReport};
 use super::write_sql;
 use crate::domain::{GraphDateTime, TokenChanges, VppToken};
 use sqlx::Connection;
@@ -42,6 +43,8 @@ pub enum Write {
         tenant: String,
         now: GraphDateTime,
     },
+    /// Fixtures, reset and import: one transaction however large.
+    Load(Box<Load>),
 }
 
 /// What a write found: the token after it, whether its target existed, or nothing to report.
@@ -50,6 +53,7 @@ pub enum Outcome {
     Done,
     Token(Option<Box<VppToken>>),
     Found(bool),
+    Loaded(Vec<LoadReport>),
 }
 
 struct Job {
@@ -176,6 +180,7 @@ async fn apply(conn: &mut SqliteConnection, write: Write) -> Result<Outcome, Sto
             .await?;
             Ok(Outcome::Found(token.is_some()))
         }
+        Write::Load(request) => load::apply(conn, *request).await.map(Outcome::Loaded),
         Write::SyncLicenseCounts { tenant, now } => {
             write_sql::touch_all_syncs(conn, &tenant, now).await?;
             Ok(Outcome::Done)
