@@ -59,11 +59,14 @@ pub fn push_filter(query: &mut QueryBuilder<Sqlite>, filter: &Filter) {
 
 /// A column reference: `t.<column>` of the token, or the scope tag of the lambda's row.
 #[derive(Debug, Clone, Copy)]
-pub struct Column(Option<&'static str>);
+pub struct Column {
+    name: Option<&'static str>,
+    nullable: bool,
+}
 
 impl std::fmt::Display for Column {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
+        match self.name {
             Some(name) => write!(f, "t.{name}"),
             None => f.write_str("r.role_scope_tag_id"),
         }
@@ -72,38 +75,54 @@ impl std::fmt::Display for Column {
 
 /// The column of a property; `properties::PROPERTIES` is the allow-list of names.
 pub fn property_column(id: PropId) -> Column {
-    Column(Some(properties::property(id).column.unwrap_or("seq")))
+    let property = properties::property(id);
+    Column {
+        name: Some(property.column.unwrap_or("seq")),
+        nullable: property.nullable,
+    }
 }
 
 fn column(subject: Subject) -> Column {
     match subject {
-        Subject::ScopeTag => Column(None),
+        Subject::ScopeTag => Column {
+            name: None,
+            nullable: false,
+        },
         Subject::Property(id) => property_column(id),
     }
 }
 
 fn push_comparison(query: &mut QueryBuilder<Sqlite>, column: Column, op: CmpOp, value: &Literal) {
-    // `IS` and `IS NOT` are SQLite's null-safe equality: `null ne 'x'` is true, as in OData.
+    // When a NULL can meet the operator, `IS`/`IS NOT` (SQLite's null-safe equality: `null ne
+    // 'x'` is true, as in OData) and `coalesce(…, 0)` keep the result two-valued. Otherwise
+    // plain operators, which SQLite's indexes serve.
+    let null_safe = column.nullable || matches!(value, Literal::Null);
     let operator = match op {
-        CmpOp::Eq => " IS ",
-        CmpOp::Ne => " IS NOT ",
+        CmpOp::Eq if null_safe => " IS ",
+        CmpOp::Ne if null_safe => " IS NOT ",
+        CmpOp::Eq => " = ",
+        CmpOp::Ne => " != ",
         CmpOp::Gt => " > ",
         CmpOp::Ge => " >= ",
         CmpOp::Lt => " < ",
         CmpOp::Le => " <= ",
     };
-    let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+    let coalesce = null_safe && !matches!(op, CmpOp::Eq | CmpOp::Ne);
     query
-        .push(if ordered { "coalesce(" } else { "(" })
+        .push(if coalesce { "coalesce(" } else { "(" })
         .push(column)
         .push(operator);
+    push_literal(query, value);
+    query.push(if coalesce { ", 0)" } else { ")" });
+}
+
+fn push_literal(query: &mut QueryBuilder<Sqlite>, value: &Literal) {
     match value {
         Literal::Null => query.push("NULL"),
         Literal::Text(text) => query.push_bind(text.clone()),
         Literal::Bool(flag) => query.push_bind(*flag),
         Literal::DateTime(instant) => query.push_bind(instant.to_storage()),
     };
-    query.push(if ordered { ", 0)" } else { ")" });
 }
 
 fn push_text_function(

@@ -9,6 +9,9 @@ mod rows;
 mod write_sql;
 mod writer;
 
+#[cfg(test)]
+mod query_plans;
+
 pub use error::StoreError;
 pub use load::{Clear, Load, LoadReport};
 pub use page::Cursor;

@@ -57,23 +57,11 @@ pub async fn list(
     tenant: &str,
     request: &ListRequest<'_>,
 ) -> Result<Page, StoreError> {
-    let mut query =
-        QueryBuilder::<Sqlite>::new(concat!("SELECT ", token_columns!(), " FROM vpp_tokens t"));
-    push_conditions(&mut query, tenant, request.filter);
-    if let Some(cursor) = request.after {
-        cursor.push_after(&mut query, request.order_by);
-    }
-    push_order_by(&mut query, request.order_by);
-    // One row more than the page tells whether another page follows.
-    query
-        .push(" LIMIT ")
-        .push_bind(i64::from(request.limit) + 1);
-    if request.after.is_none() && request.skip > 0 {
-        query.push(" OFFSET ").push_bind(i64::from(request.skip));
-    }
-
     let mut snapshot = pool.begin().await?;
-    let rows = query.build().fetch_all(&mut *snapshot).await?;
+    let rows = list_query(tenant, request)
+        .build()
+        .fetch_all(&mut *snapshot)
+        .await?;
     let mut tokens = rows
         .iter()
         .map(token_from_row)
@@ -102,6 +90,24 @@ pub async fn list(
         next,
         count,
     })
+}
+
+/// The page's token rows: one more than the page, which tells whether another page follows.
+pub(super) fn list_query(tenant: &str, request: &ListRequest<'_>) -> QueryBuilder<Sqlite> {
+    let mut query =
+        QueryBuilder::<Sqlite>::new(concat!("SELECT ", token_columns!(), " FROM vpp_tokens t"));
+    push_conditions(&mut query, tenant, request.filter);
+    if let Some(cursor) = request.after {
+        cursor.push_after(&mut query, request.order_by);
+    }
+    push_order_by(&mut query, request.order_by);
+    query
+        .push(" LIMIT ")
+        .push_bind(i64::from(request.limit) + 1);
+    if request.after.is_none() && request.skip > 0 {
+        query.push(" OFFSET ").push_bind(i64::from(request.skip));
+    }
+    query
 }
 
 pub async fn count(

@@ -6,43 +6,86 @@ use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
+use std::collections::HashSet;
 use uuid::Uuid;
 
-pub async fn insert_token(
+/// SQLite's limit on bound values in one statement (`SQLITE_MAX_VARIABLE_NUMBER`, 32766 since
+/// SQLite 3.32): multi-row inserts are cut into statements below it.
+const MAX_BOUND_VALUES: usize = 32_766;
+
+/// Inserts tokens and their child rows with one multi-row statement per table (more only when a
+/// statement would pass `MAX_BOUND_VALUES`): the writer's group commit stores a whole batch of
+/// creates this way.
+pub async fn insert_tokens(
     conn: &mut SqliteConnection,
-    tenant: &str,
-    token: &VppToken,
+    tokens: &[(&str, &VppToken)],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO vpp_tokens (tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
-         expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
-         last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
-         display_name, location_name, claim_token_management_from_external_mdm, \
-         apple_device_app_delivery_protocol_type) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(tenant)
-    .bind(token.id.hyphenated().to_string())
-    .bind(&token.organization_name)
-    .bind(token.vpp_token_account_type.as_str())
-    .bind(&token.apple_id)
-    .bind(token.expiration_date_time.to_storage())
-    .bind(token.last_sync_date_time.to_storage())
-    .bind(&token.token)
-    .bind(token.last_modified_date_time.to_storage())
-    .bind(token.state.as_str())
-    .bind(token.last_sync_status.as_str())
-    .bind(token.automatically_update_apps)
-    .bind(&token.country_or_region)
-    .bind(token.data_sharing_consent_granted)
-    .bind(&token.display_name)
-    .bind(&token.location_name)
-    .bind(token.claim_token_management_from_external_mdm)
-    .bind(token.apple_device_app_delivery_protocol_type.as_str())
-    .execute(&mut *conn)
-    .await?;
-    insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
-    insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await
+    const COLUMNS: usize = 18;
+    for chunk in tokens.chunks(MAX_BOUND_VALUES / COLUMNS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO vpp_tokens (tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
+             expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
+             last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
+             display_name, location_name, claim_token_management_from_external_mdm, \
+             apple_device_app_delivery_protocol_type) ",
+        );
+        query.push_values(chunk, |mut row, (tenant, token)| {
+            row.push_bind(tenant.to_string())
+                .push_bind(token.id.hyphenated().to_string())
+                .push_bind(token.organization_name.clone())
+                .push_bind(token.vpp_token_account_type.as_str())
+                .push_bind(token.apple_id.clone())
+                .push_bind(token.expiration_date_time.to_storage())
+                .push_bind(token.last_sync_date_time.to_storage())
+                .push_bind(token.token.clone())
+                .push_bind(token.last_modified_date_time.to_storage())
+                .push_bind(token.state.as_str())
+                .push_bind(token.last_sync_status.as_str())
+                .push_bind(token.automatically_update_apps)
+                .push_bind(token.country_or_region.clone())
+                .push_bind(token.data_sharing_consent_granted)
+                .push_bind(token.display_name.clone())
+                .push_bind(token.location_name.clone())
+                .push_bind(token.claim_token_management_from_external_mdm)
+                .push_bind(token.apple_device_app_delivery_protocol_type.as_str());
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    let results: Vec<_> = tokens
+        .iter()
+        .flat_map(|(tenant, token)| child_rows(tenant, token.id, 0, &token.token_action_results))
+        .collect();
+    insert_action_results(conn, &results).await?;
+    let tags: Vec<_> = tokens
+        .iter()
+        .flat_map(|(tenant, token)| child_rows(tenant, token.id, 0, &token.role_scope_tag_ids))
+        .collect();
+    insert_scope_tags(conn, &tags).await
+}
+
+/// One element of a token's collection, as a row of its child table.
+struct ChildRow<'a, T> {
+    tenant: &'a str,
+    token_id: Uuid,
+    ordinal: usize,
+    item: &'a T,
+}
+
+fn child_rows<'a, T>(
+    tenant: &'a str,
+    token_id: Uuid,
+    first_ordinal: usize,
+    items: &'a [T],
+) -> impl Iterator<Item = ChildRow<'a, T>> {
+    items
+        .iter()
+        .enumerate()
+        .map(move |(offset, item)| ChildRow {
+            tenant,
+            token_id,
+            ordinal: first_ordinal + offset,
+            item,
+        })
 }
 
 /// Writes every scalar column of a stored token back.
@@ -98,24 +141,11 @@ pub async fn update_token(
     token.apply(changes);
     token.last_modified_date_time = now;
     update_row(conn, tenant, &token).await?;
-    let key = token.id.hyphenated().to_string();
     if results_changed {
-        sqlx::query("DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?")
-            .bind(tenant)
-            .bind(&key)
-            .execute(&mut *conn)
-            .await?;
-        insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
+        replace_action_results(conn, tenant, &token).await?;
     }
     if tags_changed {
-        sqlx::query(
-            "DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?",
-        )
-        .bind(tenant)
-        .bind(&key)
-        .execute(&mut *conn)
-        .await?;
-        insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await?;
+        replace_scope_tags(conn, tenant, &token).await?;
     }
     Ok(Some(token))
 }
@@ -133,14 +163,14 @@ pub async fn record_action(
     let before = token.token_action_results.len();
     action(&mut token);
     update_row(conn, tenant, &token).await?;
-    insert_action_results(
-        conn,
+    let added: Vec<_> = child_rows(
         tenant,
         token.id,
         before,
         &token.token_action_results[before..],
     )
-    .await?;
+    .collect();
+    insert_action_results(conn, &added).await?;
     Ok(Some(token))
 }
 
@@ -189,93 +219,125 @@ pub async fn touch_all_syncs(
     Ok(())
 }
 
-/// Inserts `results` with ordinals from `first_ordinal`, in one multi-row statement.
 async fn insert_action_results(
     conn: &mut SqliteConnection,
-    tenant: &str,
-    id: Uuid,
-    first_ordinal: usize,
-    results: &[ActionResult],
+    rows: &[ChildRow<'_, ActionResult>],
 ) -> Result<(), StoreError> {
-    if results.is_empty() {
-        return Ok(());
+    const COLUMNS: usize = 11;
+    for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO vpp_token_action_results (tenant_id, token_id, ordinal, is_revoke_result, \
+             action_name, action_state, start_date_time, last_updated_date_time, action_failure_reason, \
+             failed_licenses_count, total_licenses_count) ",
+        );
+        query.push_values(chunk, |mut row, child| {
+            let result = child.item;
+            let revoke = result.revoke.as_ref();
+            row.push_bind(child.tenant.to_owned())
+                .push_bind(child.token_id.hyphenated().to_string())
+                .push_bind(child.ordinal as i64)
+                .push_bind(revoke.is_some())
+                .push_bind(result.action_name.clone())
+                .push_bind(result.action_state.as_str())
+                .push_bind(result.start_date_time.to_storage())
+                .push_bind(result.last_updated_date_time.to_storage())
+                .push_bind(revoke.map(|r| r.action_failure_reason.as_str()))
+                .push_bind(revoke.map(|r| r.failed_licenses_count))
+                .push_bind(revoke.map(|r| r.total_licenses_count));
+        });
+        query.build().execute(&mut *conn).await?;
     }
-    let key = id.hyphenated().to_string();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO vpp_token_action_results (tenant_id, token_id, ordinal, is_revoke_result, \
-         action_name, action_state, start_date_time, last_updated_date_time, action_failure_reason, \
-         failed_licenses_count, total_licenses_count) ",
-    );
-    query.push_values(results.iter().enumerate(), |mut row, (offset, result)| {
-        let revoke = result.revoke.as_ref();
-        row.push_bind(tenant.to_owned())
-            .push_bind(key.clone())
-            .push_bind((first_ordinal + offset) as i64)
-            .push_bind(revoke.is_some())
-            .push_bind(result.action_name.clone())
-            .push_bind(result.action_state.as_str())
-            .push_bind(result.start_date_time.to_storage())
-            .push_bind(result.last_updated_date_time.to_storage())
-            .push_bind(revoke.map(|r| r.action_failure_reason.as_str()))
-            .push_bind(revoke.map(|r| r.failed_licenses_count))
-            .push_bind(revoke.map(|r| r.total_licenses_count));
-    });
-    query.build().execute(&mut *conn).await?;
     Ok(())
 }
 
 async fn insert_scope_tags(
     conn: &mut SqliteConnection,
-    tenant: &str,
-    id: Uuid,
-    tags: &[String],
+    rows: &[ChildRow<'_, String>],
 ) -> Result<(), StoreError> {
-    if tags.is_empty() {
-        return Ok(());
+    const COLUMNS: usize = 4;
+    for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO vpp_token_role_scope_tag_ids (tenant_id, token_id, ordinal, role_scope_tag_id) ",
+        );
+        query.push_values(chunk, |mut row, child| {
+            row.push_bind(child.tenant.to_owned())
+                .push_bind(child.token_id.hyphenated().to_string())
+                .push_bind(child.ordinal as i64)
+                .push_bind(child.item.clone());
+        });
+        query.build().execute(&mut *conn).await?;
     }
-    let key = id.hyphenated().to_string();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO vpp_token_role_scope_tag_ids (tenant_id, token_id, ordinal, role_scope_tag_id) ",
-    );
-    query.push_values(tags.iter().enumerate(), |mut row, (ordinal, tag)| {
-        row.push_bind(tenant.to_owned())
-            .push_bind(key.clone())
-            .push_bind(ordinal as i64)
-            .push_bind(tag.clone());
-    });
-    query.build().execute(&mut *conn).await?;
     Ok(())
 }
 
-/// Puts a fixture token in place: replaces the stored token with the same id, or inserts it.
-pub async fn upsert_token(
+/// The ids among `tokens` that `tenant` already stores.
+pub async fn existing_ids(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    tokens: &[VppToken],
+) -> Result<HashSet<Uuid>, StoreError> {
+    let mut found = HashSet::new();
+    for chunk in tokens.chunks(MAX_BOUND_VALUES - 1) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT id FROM vpp_tokens WHERE tenant_id = ");
+        query.push_bind(tenant.to_owned()).push(" AND id IN (");
+        let mut ids = query.separated(", ");
+        for token in chunk {
+            ids.push_bind(token.id.hyphenated().to_string());
+        }
+        query.push(")");
+        for id in query
+            .build_query_scalar::<String>()
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            found.insert(
+                Uuid::parse_str(&id)
+                    .map_err(|_| StoreError::CorruptValue(format!("id = {id:?}")))?,
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Puts a fixture token over the stored token with the same id (which keeps its place in the
+/// creation order).
+pub async fn replace_token(
     conn: &mut SqliteConnection,
     tenant: &str,
     token: &VppToken,
 ) -> Result<(), StoreError> {
-    let key = token.id.hyphenated().to_string();
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT seq FROM vpp_tokens WHERE tenant_id = ? AND id = ?")
-            .bind(tenant)
-            .bind(&key)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if exists.is_none() {
-        return insert_token(conn, tenant, token).await;
-    }
     update_row(conn, tenant, token).await?;
-    for sql in [
-        "DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?",
-        "DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?",
-    ] {
-        sqlx::query(sql)
-            .bind(tenant)
-            .bind(&key)
-            .execute(&mut *conn)
-            .await?;
-    }
-    insert_action_results(conn, tenant, token.id, 0, &token.token_action_results).await?;
-    insert_scope_tags(conn, tenant, token.id, &token.role_scope_tag_ids).await
+    replace_action_results(conn, tenant, token).await?;
+    replace_scope_tags(conn, tenant, token).await
+}
+
+async fn replace_action_results(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    token: &VppToken,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?")
+        .bind(tenant)
+        .bind(token.id.hyphenated().to_string())
+        .execute(&mut *conn)
+        .await?;
+    let rows: Vec<_> = child_rows(tenant, token.id, 0, &token.token_action_results).collect();
+    insert_action_results(conn, &rows).await
+}
+
+async fn replace_scope_tags(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    token: &VppToken,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?")
+        .bind(tenant)
+        .bind(token.id.hyphenated().to_string())
+        .execute(&mut *conn)
+        .await?;
+    let rows: Vec<_> = child_rows(tenant, token.id, 0, &token.role_scope_tag_ids).collect();
+    insert_scope_tags(conn, &rows).await
 }
 
 pub async fn upsert_license(

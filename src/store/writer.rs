@@ -133,27 +133,74 @@ async fn apply_batch(
 ) -> Result<Vec<Result<Outcome, StoreError>>, sqlx::Error> {
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut transaction = Connection::begin(conn).await?;
-    for write in writes {
-        let mut savepoint = transaction.begin().await?;
-        match apply(&mut savepoint, write).await {
-            Ok(outcome) => {
-                savepoint.commit().await?;
-                outcomes.push(Ok(outcome));
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                outcomes.push(Err(e));
+    let mut writes = writes.into_iter().peekable();
+    while let Some(write) = writes.next() {
+        let Write::Create { tenant, token } = write else {
+            outcomes.push(apply_isolated(&mut transaction, write).await?);
+            continue;
+        };
+        let mut creates = vec![(tenant, token)];
+        while let Some(Write::Create { .. }) = writes.peek() {
+            if let Some(Write::Create { tenant, token }) = writes.next() {
+                creates.push((tenant, token));
             }
         }
+        apply_creates(&mut transaction, creates, &mut outcomes).await?;
     }
     transaction.commit().await?;
     Ok(outcomes)
 }
 
+/// Consecutive creates go in together, a few multi-row statements for the lot. Their input is
+/// validated and their ids are fresh, so this rarely fails; if it does, each create is retried
+/// on its own so that only the one at fault fails.
+async fn apply_creates(
+    conn: &mut SqliteConnection,
+    creates: Vec<(String, Box<VppToken>)>,
+    outcomes: &mut Vec<Result<Outcome, StoreError>>,
+) -> Result<(), sqlx::Error> {
+    if creates.len() > 1 {
+        let rows: Vec<(&str, &VppToken)> = creates
+            .iter()
+            .map(|(tenant, token)| (tenant.as_str(), token.as_ref()))
+            .collect();
+        let mut savepoint = Connection::begin(&mut *conn).await?;
+        match write_sql::insert_tokens(&mut savepoint, &rows).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                outcomes.extend(creates.iter().map(|_| Ok(Outcome::Done)));
+                return Ok(());
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::warn!(error = %e, creates = creates.len(), "a batch of creates failed; retrying one by one");
+            }
+        }
+    }
+    for (tenant, token) in creates {
+        outcomes.push(apply_isolated(conn, Write::Create { tenant, token }).await?);
+    }
+    Ok(())
+}
+
+/// Runs one write in its own savepoint, so that its failure leaves the rest of the batch intact.
+async fn apply_isolated(
+    conn: &mut SqliteConnection,
+    write: Write,
+) -> Result<Result<Outcome, StoreError>, sqlx::Error> {
+    let mut savepoint = Connection::begin(conn).await?;
+    let outcome = apply(&mut savepoint, write).await;
+    match outcome {
+        Ok(_) => savepoint.commit().await?,
+        Err(_) => savepoint.rollback().await?,
+    }
+    Ok(outcome)
+}
+
 async fn apply(conn: &mut SqliteConnection, write: Write) -> Result<Outcome, StoreError> {
     match write {
         Write::Create { tenant, token } => {
-            write_sql::insert_token(conn, &tenant, &token).await?;
+            write_sql::insert_tokens(conn, &[(&tenant, &token)]).await?;
             Ok(Outcome::Done)
         }
         Write::Update {
