@@ -1,6 +1,8 @@
 //! `Edm.DateTimeOffset` as Graph uses it: 100-nanosecond precision, always UTC on the way out.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+};
 use std::fmt;
 
 /// A UTC instant with 100 ns ("tick") precision, the precision Graph stores.
@@ -59,16 +61,16 @@ impl GraphDateTime {
         let local = offset
             .from_local_datetime(&NaiveDateTime::new(date, time))
             .single()?;
-        Some(GraphDateTime(local.with_timezone(&Utc)))
+        // An offset can carry 9999-12-31 or 0001-01-01 out of the four-digit years Graph has.
+        let utc = local.with_timezone(&Utc);
+        (1..=9999)
+            .contains(&utc.year())
+            .then_some(GraphDateTime(utc))
     }
 
     /// Fixed-width storage form: `YYYY-MM-DDTHH:MM:SS.fffffffZ`, so that text order is time order.
     pub fn to_storage(&self) -> String {
-        format!(
-            "{}.{:07}Z",
-            self.0.format("%Y-%m-%dT%H:%M:%S"),
-            self.ticks()
-        )
+        self.storage_form().as_str().to_owned()
     }
 
     /// Reads the storage form back.
@@ -76,8 +78,48 @@ impl GraphDateTime {
         Self::parse(text)
     }
 
+    /// The storage form, written digit by digit into a fixed buffer: the general formatting
+    /// machinery (chrono's `format`, `write!`) showed in profiles of list pages, which write
+    /// four or more date-times per token.
+    fn storage_bytes(&self) -> [u8; STORAGE_LEN] {
+        let t = &self.0;
+        let mut out = *b"0000-00-00T00:00:00.0000000Z";
+        // `parse` keeps years within 1..=9999, so four digits always suffice.
+        put_digits(&mut out[0..4], t.year().unsigned_abs());
+        put_digits(&mut out[5..7], t.month());
+        put_digits(&mut out[8..10], t.day());
+        put_digits(&mut out[11..13], t.hour());
+        put_digits(&mut out[14..16], t.minute());
+        put_digits(&mut out[17..19], t.second());
+        put_digits(&mut out[20..27], self.ticks());
+        out
+    }
+
+    fn storage_form(&self) -> StorageForm {
+        StorageForm(self.storage_bytes())
+    }
+
     fn ticks(&self) -> u32 {
         (self.0.nanosecond() % 1_000_000_000) / 100
+    }
+}
+
+const STORAGE_LEN: usize = 28;
+
+/// The storage form's bytes, which are ASCII by construction.
+struct StorageForm([u8; STORAGE_LEN]);
+
+impl StorageForm {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// Writes `value`'s last `slot.len()` decimal digits into `slot`, zero-padded.
+fn put_digits(slot: &mut [u8], mut value: u32) {
+    for byte in slot.iter_mut().rev() {
+        *byte = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -132,11 +174,13 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
 /// Graph's output form: UTC with `Z`, fraction trimmed of trailing zeros, none when zero.
 impl fmt::Display for GraphDateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S"))?;
-        let ticks = self.ticks();
-        if ticks != 0 {
-            let fraction = format!("{ticks:07}");
-            write!(f, ".{}", fraction.trim_end_matches('0'))?;
+        let storage = self.storage_form();
+        let storage = storage.as_str();
+        f.write_str(&storage[..19])?;
+        let fraction = storage[20..27].trim_end_matches('0');
+        if !fraction.is_empty() {
+            f.write_str(".")?;
+            f.write_str(fraction)?;
         }
         f.write_str("Z")
     }
@@ -197,6 +241,9 @@ mod tests {
             "0000-01-01T00:00:00Z",
             "2026-01-01T00:00:00Zjunk",
             "+2026-01-01T00:00:00Z",
+            // Valid text whose UTC instant leaves the four-digit years.
+            "9999-12-31T23:00:00-05:00",
+            "0001-01-01T00:30:00+01:00",
         ] {
             assert_eq!(GraphDateTime::parse(bad), None, "{bad}");
         }

@@ -52,6 +52,9 @@ impl Store {
         migrate(&mut conn, settings).await?;
         let reads = SqlitePoolOptions::new()
             .max_connections(settings.read_pool_size)
+            // A local file connection does not go stale; the default ping on every acquire
+            // would add a round trip to SQLite's worker thread to every read.
+            .test_before_acquire(false)
             .connect_with(base_options(settings).read_only(true))
             .await?;
         let max_batch = if settings.group_commit {

@@ -2,7 +2,7 @@
 //! `EXPLAIN QUERY PLAN` on a real database), so a page costs the same at a thousand stored
 //! tokens as at a million: no full scan, and no sort of every match for one page.
 
-use super::read::{ListRequest, list_query};
+use super::read::{ListRequest, page_query};
 use super::{Cursor, Store};
 use crate::config::{DatabaseSettings, Synchronous};
 use crate::domain::properties::ApiVersion;
@@ -41,7 +41,7 @@ async fn plan(pool: &SqlitePool, raw_query: &str, resume: bool) -> String {
         limit: 100,
         with_count: false,
     };
-    let mut builder = list_query(TENANT, &request);
+    let mut builder = page_query(TENANT, &request);
     let sql = format!("EXPLAIN QUERY PLAN {}", builder.sql().as_str());
     let arguments = builder.build().take_arguments().unwrap().unwrap();
     sqlx::query_with(AssertSqlSafe(sql), arguments)

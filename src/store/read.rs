@@ -4,7 +4,7 @@
 use super::StoreError;
 use super::filter_sql::push_filter;
 use super::page::{Cursor, push_order_by};
-use super::rows::{StoredToken, attach_children, token_columns, token_from_row};
+use super::rows::{StoredToken, load_token, parse_token, token_document};
 use crate::domain::{License, TenantData, VppToken};
 use crate::graph::filter::Filter;
 use crate::graph::query::OrderKey;
@@ -46,9 +46,8 @@ pub async fn get(
     tenant: &str,
     id: Uuid,
 ) -> Result<Option<VppToken>, StoreError> {
-    let mut snapshot = pool.begin().await?;
-    let token = super::rows::load_token(&mut snapshot, tenant, id).await?;
-    snapshot.commit().await?;
+    let mut conn = pool.acquire().await?;
+    let token = load_token(&mut conn, tenant, id).await?;
     Ok(token.map(|stored| stored.token))
 }
 
@@ -57,29 +56,26 @@ pub async fn list(
     tenant: &str,
     request: &ListRequest<'_>,
 ) -> Result<Page, StoreError> {
-    let mut snapshot = pool.begin().await?;
-    let rows = list_query(tenant, request)
-        .build()
-        .fetch_all(&mut *snapshot)
-        .await?;
-    let mut tokens = rows
+    let mut page = page_query(tenant, request);
+    // One statement reads one snapshot; the count needs a second one in the same snapshot.
+    let (documents, count) = if request.with_count {
+        let mut snapshot = pool.begin().await?;
+        let documents: Vec<String> = page.build_query_scalar().fetch_all(&mut *snapshot).await?;
+        let count: i64 = count_query(tenant, request.filter)
+            .build_query_scalar()
+            .fetch_one(&mut *snapshot)
+            .await?;
+        snapshot.commit().await?;
+        (documents, Some(count))
+    } else {
+        (page.build_query_scalar().fetch_all(pool).await?, None)
+    };
+    let mut tokens = documents
         .iter()
-        .map(token_from_row)
+        .map(|document| parse_token(document))
         .collect::<Result<Vec<StoredToken>, _>>()?;
     let more = tokens.len() > request.limit as usize;
     tokens.truncate(request.limit as usize);
-    attach_children(&mut snapshot, tenant, &mut tokens).await?;
-    let count = match request.with_count {
-        true => Some(
-            count_query(tenant, request.filter)
-                .build()
-                .fetch_one(&mut *snapshot)
-                .await?
-                .try_get(0)?,
-        ),
-        false => None,
-    };
-    snapshot.commit().await?;
 
     let next = match tokens.last() {
         Some(last) if more => Some(Cursor::after(&last.token, last.seq, request.order_by)),
@@ -92,10 +88,12 @@ pub async fn list(
     })
 }
 
-/// The page's token rows: one more than the page, which tells whether another page follows.
-pub(super) fn list_query(tenant: &str, request: &ListRequest<'_>) -> QueryBuilder<Sqlite> {
+/// The page's token documents, one more than the page, which tells whether another page
+/// follows. (Gathering them into one array in SQL was slower: SQLite's sorter and the growing
+/// string cost more than the per-row hand-offs it saved.)
+pub(super) fn page_query(tenant: &str, request: &ListRequest<'_>) -> QueryBuilder<Sqlite> {
     let mut query =
-        QueryBuilder::<Sqlite>::new(concat!("SELECT ", token_columns!(), " FROM vpp_tokens t"));
+        QueryBuilder::<Sqlite>::new(concat!("SELECT ", token_document!(), " FROM vpp_tokens t"));
     push_conditions(&mut query, tenant, request.filter);
     if let Some(cursor) = request.after {
         cursor.push_after(&mut query, request.order_by);
@@ -162,27 +160,19 @@ pub async fn licenses_for_app(
         .collect()
 }
 
-/// Tokens per child-row query when exporting (keeps the `IN (...)` list well under SQLite's
-/// limit on bound values).
-const EXPORT_CHUNK: usize = 500;
-
 pub async fn export(pool: &SqlitePool, tenant: &str) -> Result<TenantData, StoreError> {
     let mut snapshot = pool.begin().await?;
-    let rows = sqlx::query(concat!(
+    let tokens = sqlx::query_scalar::<_, String>(concat!(
         "SELECT ",
-        token_columns!(),
+        token_document!(),
         " FROM vpp_tokens t WHERE t.tenant_id = ? ORDER BY t.seq"
     ))
     .bind(tenant)
     .fetch_all(&mut *snapshot)
-    .await?;
-    let mut stored = rows
-        .iter()
-        .map(token_from_row)
-        .collect::<Result<Vec<StoredToken>, _>>()?;
-    for chunk in stored.chunks_mut(EXPORT_CHUNK) {
-        attach_children(&mut snapshot, tenant, chunk).await?;
-    }
+    .await?
+    .iter()
+    .map(|document| parse_token(document).map(|stored| stored.token))
+    .collect::<Result<Vec<VppToken>, StoreError>>()?;
     let licenses = sqlx::query(
         "SELECT l.token_id, l.bundle_id, l.available_license_count, l.used_license_count \
          FROM vpp_token_licenses l JOIN vpp_tokens t ON t.tenant_id = l.tenant_id AND t.id = l.token_id \
@@ -205,7 +195,7 @@ pub async fn export(pool: &SqlitePool, tenant: &str) -> Result<TenantData, Store
     snapshot.commit().await?;
     Ok(TenantData {
         tenant_id: tenant.to_owned(),
-        tokens: stored.into_iter().map(|s| s.token).collect(),
+        tokens,
         licenses,
     })
 }
