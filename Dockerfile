@@ -3,7 +3,9 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /build
 # Dependencies first, in their own cached layer: a stub crate with the real manifest and lock.
+# .cargo/config.toml holds the compile options of the bundled SQLite.
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
