@@ -36,9 +36,11 @@ CREATE TABLE vpp_tokens (
 -- Default order and keyset paging within a tenant.
 CREATE INDEX vpp_tokens_by_tenant_seq ON vpp_tokens (tenant_id, seq);
 
+-- Child rows hang off the token's seq, not its GUID: creation-ordered keys make a batch of
+-- creates append its child rows, where random GUID keys dirtied a page per row; and the key is
+-- an integer, not two 36-character texts.
 CREATE TABLE vpp_token_action_results (
-    tenant_id TEXT NOT NULL,
-    token_id TEXT NOT NULL,
+    token_seq INTEGER NOT NULL REFERENCES vpp_tokens (seq) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL,
     -- The derived vppTokenRevokeLicensesActionResult carries the three revoke columns.
     is_revoke_result INTEGER NOT NULL CHECK (is_revoke_result IN (0, 1)),
@@ -51,20 +53,17 @@ CREATE TABLE vpp_token_action_results (
         'internalError', 'expiredVppToken', 'expiredApplePushNotificationCertificate')),
     failed_licenses_count INTEGER,
     total_licenses_count INTEGER,
-    PRIMARY KEY (tenant_id, token_id, ordinal),
-    FOREIGN KEY (tenant_id, token_id) REFERENCES vpp_tokens (tenant_id, id) ON DELETE CASCADE,
+    PRIMARY KEY (token_seq, ordinal),
     CHECK ((is_revoke_result = 1) = (action_failure_reason IS NOT NULL
         AND failed_licenses_count IS NOT NULL AND total_licenses_count IS NOT NULL))
-);
+) WITHOUT ROWID;
 
 CREATE TABLE vpp_token_role_scope_tag_ids (
-    tenant_id TEXT NOT NULL,
-    token_id TEXT NOT NULL,
+    token_seq INTEGER NOT NULL REFERENCES vpp_tokens (seq) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL,
     role_scope_tag_id TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, token_id, ordinal),
-    FOREIGN KEY (tenant_id, token_id) REFERENCES vpp_tokens (tenant_id, id) ON DELETE CASCADE
-);
+    PRIMARY KEY (token_seq, ordinal)
+) WITHOUT ROWID;
 
 -- Licence counts per token and app bundle id (filled by fixtures), for getLicensesForApp and
 -- the counts of revokeLicenses.

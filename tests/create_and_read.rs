@@ -181,7 +181,8 @@ async fn created_rows_are_in_the_sqlite_file_with_their_children_in_order() {
         "2026-07-17T14:50:53.5002993Z"
     );
     let tags: Vec<String> = sqlx::query_scalar(
-        "SELECT role_scope_tag_id FROM vpp_token_role_scope_tag_ids WHERE token_id = ? ORDER BY ordinal",
+        "SELECT r.role_scope_tag_id FROM vpp_token_role_scope_tag_ids r \
+         JOIN vpp_tokens t ON t.seq = r.token_seq WHERE t.id = ? ORDER BY r.ordinal",
     )
     .bind(&id)
     .fetch_all(&db)
@@ -189,7 +190,8 @@ async fn created_rows_are_in_the_sqlite_file_with_their_children_in_order() {
     .unwrap();
     assert_eq!(tags, ["0", "12", "7"]);
     let results: Vec<(String, bool)> = sqlx::query_as(
-        "SELECT action_name, is_revoke_result FROM vpp_token_action_results WHERE token_id = ? ORDER BY ordinal",
+        "SELECT a.action_name, a.is_revoke_result FROM vpp_token_action_results a \
+         JOIN vpp_tokens t ON t.seq = a.token_seq WHERE t.id = ? ORDER BY a.ordinal",
     )
     .bind(&id)
     .fetch_all(&db)

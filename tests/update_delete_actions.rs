@@ -94,6 +94,18 @@ async fn delete_removes_the_token_and_its_child_rows() {
     let keep = app.create(&full_body()).await;
     let gone = app.create(&full_body()).await;
     let gone_id = gone["id"].as_str().unwrap();
+    let db = app.open_db().await;
+    let seq_sql = "SELECT seq FROM vpp_tokens WHERE id = ?";
+    let gone_seq: i64 = sqlx::query_scalar(seq_sql)
+        .bind(gone_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let keep_seq: i64 = sqlx::query_scalar(seq_sql)
+        .bind(keep["id"].as_str().unwrap())
+        .fetch_one(&db)
+        .await
+        .unwrap();
     let response = app
         .request(Method::DELETE, &format!("{BETA}/{gone_id}"))
         .send()
@@ -113,17 +125,16 @@ async fn delete_removes_the_token_and_its_child_rows() {
         .unwrap();
     assert_graph_error(again, 404, "ResourceNotFound").await;
 
-    let db = app.open_db().await;
     for table in ["vpp_token_action_results", "vpp_token_role_scope_tag_ids"] {
-        let sql = format!("SELECT count(*) FROM {table} WHERE token_id = ?");
+        let sql = format!("SELECT count(*) FROM {table} WHERE token_seq = ?");
         let orphans: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(gone_id)
+            .bind(gone_seq)
             .fetch_one(&db)
             .await
             .unwrap();
         assert_eq!(orphans, 0, "{table}");
         let kept: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(keep["id"].as_str().unwrap())
+            .bind(keep_seq)
             .fetch_one(&db)
             .await
             .unwrap();

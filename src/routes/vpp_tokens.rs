@@ -161,7 +161,7 @@ async fn get(call: &Call<'_>, id: Uuid) -> ApiResult<HttpResponse> {
 async fn create(call: &Call<'_>, payload: web::Payload) -> ApiResult<HttpResponse> {
     let body = json_body(call, payload).await?;
     let changes = input::token_changes(&body, call.version)?;
-    let mut token = VppToken::new(Uuid::now_v7(), GraphDateTime::now());
+    let mut token = VppToken::new(Uuid::new_v4(), GraphDateTime::now());
     token.apply(changes);
     call.state.store.create(call.tenant, token.clone()).await?;
     entity(call, StatusCode::CREATED, &token)

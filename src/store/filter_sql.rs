@@ -43,10 +43,9 @@ pub fn push_filter(query: &mut QueryBuilder<Sqlite>, filter: &Filter) {
                 Quantifier::Any => ("EXISTS", ""),
                 Quantifier::All => ("NOT EXISTS", "NOT "),
             };
-            query.push(lead).push(
-                " (SELECT 1 FROM vpp_token_role_scope_tag_ids r \
-                 WHERE r.tenant_id = t.tenant_id AND r.token_id = t.id",
-            );
+            query
+                .push(lead)
+                .push(" (SELECT 1 FROM vpp_token_role_scope_tag_ids r WHERE r.token_seq = t.seq");
             if let Some(predicate) = predicate {
                 query.push(" AND ").push(inner_not).push("(");
                 push_filter(query, predicate);

@@ -60,14 +60,13 @@ pub async fn apply(conn: &mut SqliteConnection, load: Load) -> Result<Vec<LoadRe
         // Tokens already stored are replaced in place; the rest go in with multi-row inserts,
         // which keeps a large seed fast.
         let existing = write_sql::existing_ids(conn, tenant, &set.tokens).await?;
-        let (present, new): (Vec<_>, Vec<_>) = set
-            .tokens
-            .iter()
-            .partition(|token| existing.contains(&token.id));
-        for token in present {
-            write_sql::replace_token(conn, tenant, token).await?;
+        let mut new = Vec::new();
+        for token in &set.tokens {
+            match existing.get(&token.id) {
+                Some(&seq) => write_sql::replace_token(conn, tenant, seq, token).await?,
+                None => new.push((tenant, token)),
+            }
         }
-        let new: Vec<_> = new.into_iter().map(|token| (tenant, token)).collect();
         write_sql::insert_tokens(conn, &new).await?;
         for license in &set.licenses {
             write_sql::upsert_license(conn, tenant, license).await?;

@@ -29,10 +29,10 @@ macro_rules! token_document {
              a.action_name, a.action_state, a.start_date_time, a.last_updated_date_time, \
              a.action_failure_reason, a.failed_licenses_count, a.total_licenses_count) \
              ORDER BY a.ordinal) FROM vpp_token_action_results a \
-             WHERE a.tenant_id = t.tenant_id AND a.token_id = t.id)), \
+             WHERE a.token_seq = t.seq)), \
          'scopeTags', json((SELECT json_group_array(r.role_scope_tag_id ORDER BY r.ordinal) \
              FROM vpp_token_role_scope_tag_ids r \
-             WHERE r.tenant_id = t.tenant_id AND r.token_id = t.id)))"
+             WHERE r.token_seq = t.seq)))"
     };
 }
 pub(crate) use token_document;

@@ -6,7 +6,7 @@ use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// SQLite's limit on bound values in one statement (`SQLITE_MAX_VARIABLE_NUMBER`, 32766 since
@@ -20,17 +20,30 @@ pub async fn insert_tokens(
     conn: &mut SqliteConnection,
     tokens: &[(&str, &VppToken)],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 18;
-    for chunk in tokens.chunks(MAX_BOUND_VALUES / COLUMNS) {
+    // The writer is the only writer, so it can number the tokens itself, exactly as
+    // AUTOINCREMENT would (one past the largest seq ever used), and key their child rows by those
+    // numbers without reading them back.
+    let last_seq: i64 = sqlx::query_scalar(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vpp_tokens'), 0)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let numbered: Vec<(i64, &str, &VppToken)> = (last_seq + 1..)
+        .zip(tokens)
+        .map(|(seq, (tenant, token))| (seq, *tenant, *token))
+        .collect();
+    const COLUMNS: usize = 19;
+    for chunk in numbered.chunks(MAX_BOUND_VALUES / COLUMNS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO vpp_tokens (tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
+            "INSERT INTO vpp_tokens (seq, tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
              expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
              last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
              display_name, location_name, claim_token_management_from_external_mdm, \
              apple_device_app_delivery_protocol_type) ",
         );
-        query.push_values(chunk, |mut row, (tenant, token)| {
-            row.push_bind(tenant.to_string())
+        query.push_values(chunk, |mut row, (seq, tenant, token)| {
+            row.push_bind(*seq)
+                .push_bind(tenant.to_string())
                 .push_bind(token.id.hyphenated().to_string())
                 .push_bind(token.organization_name.clone())
                 .push_bind(token.vpp_token_account_type.as_str())
@@ -51,38 +64,35 @@ pub async fn insert_tokens(
         });
         query.build().execute(&mut *conn).await?;
     }
-    let results: Vec<_> = tokens
+    let results: Vec<_> = numbered
         .iter()
-        .flat_map(|(tenant, token)| child_rows(tenant, token.id, 0, &token.token_action_results))
+        .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.token_action_results))
         .collect();
     insert_action_results(conn, &results).await?;
-    let tags: Vec<_> = tokens
+    let tags: Vec<_> = numbered
         .iter()
-        .flat_map(|(tenant, token)| child_rows(tenant, token.id, 0, &token.role_scope_tag_ids))
+        .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.role_scope_tag_ids))
         .collect();
     insert_scope_tags(conn, &tags).await
 }
 
 /// One element of a token's collection, as a row of its child table.
 struct ChildRow<'a, T> {
-    tenant: &'a str,
-    token_id: Uuid,
+    token_seq: i64,
     ordinal: usize,
     item: &'a T,
 }
 
-fn child_rows<'a, T>(
-    tenant: &'a str,
-    token_id: Uuid,
+fn child_rows<T>(
+    token_seq: i64,
     first_ordinal: usize,
-    items: &'a [T],
-) -> impl Iterator<Item = ChildRow<'a, T>> {
+    items: &[T],
+) -> impl Iterator<Item = ChildRow<'_, T>> {
     items
         .iter()
         .enumerate()
         .map(move |(offset, item)| ChildRow {
-            tenant,
-            token_id,
+            token_seq,
             ordinal: first_ordinal + offset,
             item,
         })
@@ -133,7 +143,7 @@ pub async fn update_token(
     changes: TokenChanges,
     now: GraphDateTime,
 ) -> Result<Option<VppToken>, StoreError> {
-    let Some(StoredToken { mut token, .. }) = load_token(conn, tenant, id).await? else {
+    let Some(StoredToken { mut token, seq }) = load_token(conn, tenant, id).await? else {
         return Ok(None);
     };
     let results_changed = changes.token_action_results.is_some();
@@ -142,10 +152,10 @@ pub async fn update_token(
     token.last_modified_date_time = now;
     update_row(conn, tenant, &token).await?;
     if results_changed {
-        replace_action_results(conn, tenant, &token).await?;
+        replace_action_results(conn, seq, &token.token_action_results).await?;
     }
     if tags_changed {
-        replace_scope_tags(conn, tenant, &token).await?;
+        replace_scope_tags(conn, seq, &token.role_scope_tag_ids).await?;
     }
     Ok(Some(token))
 }
@@ -157,19 +167,13 @@ pub async fn record_action(
     id: Uuid,
     action: impl FnOnce(&mut VppToken),
 ) -> Result<Option<VppToken>, StoreError> {
-    let Some(StoredToken { mut token, .. }) = load_token(conn, tenant, id).await? else {
+    let Some(StoredToken { mut token, seq }) = load_token(conn, tenant, id).await? else {
         return Ok(None);
     };
     let before = token.token_action_results.len();
     action(&mut token);
     update_row(conn, tenant, &token).await?;
-    let added: Vec<_> = child_rows(
-        tenant,
-        token.id,
-        before,
-        &token.token_action_results[before..],
-    )
-    .collect();
+    let added: Vec<_> = child_rows(seq, before, &token.token_action_results[before..]).collect();
     insert_action_results(conn, &added).await?;
     Ok(Some(token))
 }
@@ -223,18 +227,17 @@ async fn insert_action_results(
     conn: &mut SqliteConnection,
     rows: &[ChildRow<'_, ActionResult>],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 11;
+    const COLUMNS: usize = 10;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO vpp_token_action_results (tenant_id, token_id, ordinal, is_revoke_result, \
+            "INSERT INTO vpp_token_action_results (token_seq, ordinal, is_revoke_result, \
              action_name, action_state, start_date_time, last_updated_date_time, action_failure_reason, \
              failed_licenses_count, total_licenses_count) ",
         );
         query.push_values(chunk, |mut row, child| {
             let result = child.item;
             let revoke = result.revoke.as_ref();
-            row.push_bind(child.tenant.to_owned())
-                .push_bind(child.token_id.hyphenated().to_string())
+            row.push_bind(child.token_seq)
                 .push_bind(child.ordinal as i64)
                 .push_bind(revoke.is_some())
                 .push_bind(result.action_name.clone())
@@ -254,14 +257,13 @@ async fn insert_scope_tags(
     conn: &mut SqliteConnection,
     rows: &[ChildRow<'_, String>],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 4;
+    const COLUMNS: usize = 3;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO vpp_token_role_scope_tag_ids (tenant_id, token_id, ordinal, role_scope_tag_id) ",
+            "INSERT INTO vpp_token_role_scope_tag_ids (token_seq, ordinal, role_scope_tag_id) ",
         );
         query.push_values(chunk, |mut row, child| {
-            row.push_bind(child.tenant.to_owned())
-                .push_bind(child.token_id.hyphenated().to_string())
+            row.push_bind(child.token_seq)
                 .push_bind(child.ordinal as i64)
                 .push_bind(child.item.clone());
         });
@@ -270,73 +272,71 @@ async fn insert_scope_tags(
     Ok(())
 }
 
-/// The ids among `tokens` that `tenant` already stores.
+/// The ids among `tokens` that `tenant` already stores, with their seq.
 pub async fn existing_ids(
     conn: &mut SqliteConnection,
     tenant: &str,
     tokens: &[VppToken],
-) -> Result<HashSet<Uuid>, StoreError> {
-    let mut found = HashSet::new();
+) -> Result<HashMap<Uuid, i64>, StoreError> {
+    let mut found = HashMap::new();
     for chunk in tokens.chunks(MAX_BOUND_VALUES - 1) {
         let mut query: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT id FROM vpp_tokens WHERE tenant_id = ");
+            QueryBuilder::new("SELECT id, seq FROM vpp_tokens WHERE tenant_id = ");
         query.push_bind(tenant.to_owned()).push(" AND id IN (");
         let mut ids = query.separated(", ");
         for token in chunk {
             ids.push_bind(token.id.hyphenated().to_string());
         }
         query.push(")");
-        for id in query
-            .build_query_scalar::<String>()
+        for (id, seq) in query
+            .build_query_as::<(String, i64)>()
             .fetch_all(&mut *conn)
             .await?
         {
-            found.insert(
-                Uuid::parse_str(&id)
-                    .map_err(|_| StoreError::CorruptValue(format!("id = {id:?}")))?,
-            );
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| StoreError::CorruptValue(format!("id = {id:?}")))?;
+            found.insert(id, seq);
         }
     }
     Ok(found)
 }
 
-/// Puts a fixture token over the stored token with the same id (which keeps its place in the
-/// creation order).
+/// Puts a fixture token over the stored token `seq` with the same id (which keeps its place in
+/// the creation order).
 pub async fn replace_token(
     conn: &mut SqliteConnection,
     tenant: &str,
+    seq: i64,
     token: &VppToken,
 ) -> Result<(), StoreError> {
     update_row(conn, tenant, token).await?;
-    replace_action_results(conn, tenant, token).await?;
-    replace_scope_tags(conn, tenant, token).await
+    replace_action_results(conn, seq, &token.token_action_results).await?;
+    replace_scope_tags(conn, seq, &token.role_scope_tag_ids).await
 }
 
 async fn replace_action_results(
     conn: &mut SqliteConnection,
-    tenant: &str,
-    token: &VppToken,
+    seq: i64,
+    results: &[ActionResult],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM vpp_token_action_results WHERE tenant_id = ? AND token_id = ?")
-        .bind(tenant)
-        .bind(token.id.hyphenated().to_string())
+    sqlx::query("DELETE FROM vpp_token_action_results WHERE token_seq = ?")
+        .bind(seq)
         .execute(&mut *conn)
         .await?;
-    let rows: Vec<_> = child_rows(tenant, token.id, 0, &token.token_action_results).collect();
+    let rows: Vec<_> = child_rows(seq, 0, results).collect();
     insert_action_results(conn, &rows).await
 }
 
 async fn replace_scope_tags(
     conn: &mut SqliteConnection,
-    tenant: &str,
-    token: &VppToken,
+    seq: i64,
+    tags: &[String],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM vpp_token_role_scope_tag_ids WHERE tenant_id = ? AND token_id = ?")
-        .bind(tenant)
-        .bind(token.id.hyphenated().to_string())
+    sqlx::query("DELETE FROM vpp_token_role_scope_tag_ids WHERE token_seq = ?")
+        .bind(seq)
         .execute(&mut *conn)
         .await?;
-    let rows: Vec<_> = child_rows(tenant, token.id, 0, &token.role_scope_tag_ids).collect();
+    let rows: Vec<_> = child_rows(seq, 0, tags).collect();
     insert_scope_tags(conn, &rows).await
 }
 
