@@ -19,6 +19,7 @@ pub struct Settings {
     pub seed: SeedSettings,
     pub admin: AdminSettings,
     pub paging: PagingSettings,
+    pub limits: Limits,
     pub log: LogSettings,
 }
 
@@ -94,6 +95,18 @@ pub struct AuthSettings {
 pub struct PagingSettings {
     pub default_page_size: u32,
     pub max_page_size: u32,
+}
+
+/// Bounds on what one request may ask for; past them the answer is a Graph error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Longest string property value, in UTF-8 bytes.
+    pub max_string_bytes: usize,
+    /// Most items in `tokenActionResults` or `roleScopeTagIds`.
+    pub max_collection_items: usize,
+    /// Longest request target (path and query), in bytes.
+    pub max_url_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -186,6 +199,18 @@ impl Settings {
                 "paging.max_page_size",
                 "must not be below paging.default_page_size",
             );
+        }
+        for (key, value) in [
+            ("limits.max_string_bytes", self.limits.max_string_bytes),
+            (
+                "limits.max_collection_items",
+                self.limits.max_collection_items,
+            ),
+            ("limits.max_url_bytes", self.limits.max_url_bytes),
+        ] {
+            if value == 0 {
+                return fail(key, "must be at least 1");
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail(

@@ -149,6 +149,16 @@ impl ApiError {
         )
     }
 
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "RequestUriTooLong",
+            Message::Plain(format!(
+                "The request URL is longer than the limit of {limit} bytes."
+            )),
+        )
+    }
+
     /// An internal failure: the cause is logged here and never sent to the client.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(cause = %cause, "internal error");

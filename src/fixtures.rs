@@ -7,7 +7,7 @@
 //!  "licenses": [{"vppTokenId": "…", "bundleId": "…", "availableLicenseCount": 5, "usedLicenseCount": 2}]}
 //! ```
 
-use crate::config::SeedMode;
+use crate::config::{Limits, SeedMode, Settings};
 use crate::domain::{ApiVersion, GraphDateTime, License, TenantData, VppToken};
 use crate::graph::entity::{Item, Shape};
 use crate::graph::{input, json};
@@ -31,8 +31,26 @@ pub struct FixtureError {
 /// After how many tokens a large import reports progress.
 const PROGRESS_EVERY: usize = 10_000;
 
+/// What fixture documents are checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The tenant of a document without `tenantId`.
+    pub default_tenant: &'a str,
+    /// The limits of a create body.
+    pub limits: Limits,
+}
+
+impl<'a> Rules<'a> {
+    pub fn of(settings: &'a Settings) -> Self {
+        Rules {
+            default_tenant: &settings.auth.default_tenant_id,
+            limits: settings.limits,
+        }
+    }
+}
+
 /// Reads `path`: one file, or every `*.json` in a folder in name order.
-pub fn read_path(path: &Path, default_tenant: &str) -> Result<Vec<TenantData>, FixtureError> {
+pub fn read_path(path: &Path, rules: Rules<'_>) -> Result<Vec<TenantData>, FixtureError> {
     let files = fixture_files(path)?;
     let mut sets = Vec::with_capacity(files.len());
     for file in files {
@@ -42,7 +60,7 @@ pub fn read_path(path: &Path, default_tenant: &str) -> Result<Vec<TenantData>, F
             path: "$".to_owned(),
             reason: format!("cannot read the file: {e}"),
         })?;
-        sets.push(parse_document(&bytes, &name, default_tenant)?);
+        sets.push(parse_document(&bytes, &name, rules)?);
     }
     check_license_references(&sets)?;
     Ok(sets)
@@ -73,7 +91,7 @@ fn fixture_files(path: &Path) -> Result<Vec<PathBuf>, FixtureError> {
 pub fn parse_document(
     bytes: &[u8],
     file: &str,
-    default_tenant: &str,
+    rules: Rules<'_>,
 ) -> Result<TenantData, FixtureError> {
     let fail = |path: String, reason: String| FixtureError {
         file: file.to_owned(),
@@ -83,7 +101,7 @@ pub fn parse_document(
     let document =
         json::parse_object(bytes).map_err(|e| fail("$".to_owned(), e.reason().to_owned()))?;
     let mut data = TenantData {
-        tenant_id: default_tenant.to_owned(),
+        tenant_id: rules.default_tenant.to_owned(),
         tokens: Vec::new(),
         licenses: Vec::new(),
     };
@@ -98,7 +116,7 @@ pub fn parse_document(
                     ));
                 }
             },
-            "vppTokens" => data.tokens = parse_tokens(value, &fail)?,
+            "vppTokens" => data.tokens = parse_tokens(value, rules.limits, &fail)?,
             "licenses" => data.licenses = parse_licenses(value, &fail)?,
             other => {
                 return Err(fail(
@@ -130,14 +148,18 @@ fn object<'v>(
         .ok_or_else(|| fail(path.to_owned(), "expected an object".to_owned()))
 }
 
-fn parse_tokens(value: &Value, fail: &Fail<'_>) -> Result<Vec<VppToken>, FixtureError> {
+fn parse_tokens(
+    value: &Value,
+    limits: Limits,
+    fail: &Fail<'_>,
+) -> Result<Vec<VppToken>, FixtureError> {
     let items = array(value, "$.vppTokens", fail)?;
     let mut seen = HashSet::new();
     let mut tokens = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let path = format!("$.vppTokens[{index}]");
         let body = object(item, &path, fail)?;
-        let changes = input::token_changes(body, ApiVersion::Beta).map_err(|e| {
+        let changes = input::token_changes(body, ApiVersion::Beta, limits).map_err(|e| {
             let target = e
                 .target
                 .as_deref()
@@ -350,11 +372,22 @@ impl<'a> Document<'a> {
 mod tests {
     use super::*;
 
+    fn test_rules() -> Rules<'static> {
+        Rules {
+            default_tenant: "t",
+            limits: Limits {
+                max_string_bytes: 64,
+                max_collection_items: 4,
+                max_url_bytes: 1024,
+            },
+        }
+    }
+
     #[test]
     fn errors_name_the_json_path_deep_inside_a_token() {
         let document =
             br#"{"vppTokens": [{}, {}, {"tokenActionResults": [{"actionState": "finished"}]}]}"#;
-        let error = parse_document(document, "f.json", "t").err();
+        let error = parse_document(document, "f.json", test_rules()).err();
         let error = error.map(|e| (e.file, e.path));
         assert_eq!(
             error,
@@ -368,7 +401,7 @@ mod tests {
     #[test]
     fn ids_and_last_modified_come_from_the_file() -> Result<(), FixtureError> {
         let document = br#"{"tenantId": "t2", "vppTokens": [{"id": "3b4c6f0e-8d21-4c55-9a7e-2f1d0c9b8a76", "lastModifiedDateTime": "2026-01-01T00:00:00Z", "token": "s"}]}"#;
-        let data = parse_document(document, "f.json", "t")?;
+        let data = parse_document(document, "f.json", test_rules())?;
         assert_eq!(data.tenant_id, "t2");
         assert_eq!(
             data.tokens[0].id.to_string(),

@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::fixtures;
-use crate::graph::middleware::{PublicBaseUrl, graph_envelope};
+use crate::graph::middleware::{EdgeSettings, graph_envelope};
 use crate::routes::{AppState, admin, health, vpp_tokens};
 use crate::store::{Store, StoreError, WriterTask};
 use actix_web::dev::{Server, ServerHandle};
@@ -86,7 +86,7 @@ async fn seed(store: &Store, settings: &Settings) -> Result<(), StartError> {
         return Ok(());
     };
     let started = std::time::Instant::now();
-    let sets = fixtures::read_path(path, &settings.auth.default_tenant_id)?;
+    let sets = fixtures::read_path(path, fixtures::Rules::of(settings))?;
     let reports = store.load(fixtures::plan(sets, settings.seed.mode)).await?;
     tracing::info!(path = %path.display(), "seeded: {}", fixtures::summary(&reports, started.elapsed()));
     Ok(())
@@ -94,14 +94,16 @@ async fn seed(store: &Store, settings: &Settings) -> Result<(), StartError> {
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let settings = state.settings.clone();
-    let public_base_url =
-        web::Data::new(PublicBaseUrl(settings.public_base_url().map(str::to_owned)));
+    let edge = web::Data::new(EdgeSettings {
+        public_base_url: settings.public_base_url().map(str::to_owned),
+        max_url_bytes: settings.limits.max_url_bytes,
+    });
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(graph_envelope))
             .app_data(state.clone())
-            .app_data(public_base_url.clone())
+            .app_data(edge.clone())
             .route("/health", web::get().to(health::health))
             .service(admin::scope())
             .default_service(web::to(vpp_tokens::dispatch))

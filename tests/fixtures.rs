@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_vpp-emulator");
+use common::binary::BINARY;
 const FIXTURE_IDS: [&str; 5] = [
     "0b5c8d7e-1f2a-4b3c-8d4e-5f6a7b8c9d01",
     "0b5c8d7e-1f2a-4b3c-8d4e-5f6a7b8c9d02",

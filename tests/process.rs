@@ -2,39 +2,16 @@
 
 mod common;
 
+use common::binary::{self, BINARY};
 use common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_vpp-emulator");
-
-/// Starts the binary on port 0 and returns it with the port it logged.
+/// Starts the binary on port 0 and returns it with its port.
 fn start_binary(db: &Path) -> (Child, u16) {
-    let mut child = Command::new(BINARY)
-        .env("VPP_SERVER__PORT", "0")
-        .env("VPP_DATABASE__PATH", db)
-        .env("VPP_LOG__FORMAT", "pretty")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the binary");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("the binary exited before listening")
-            .expect("read line");
-        if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            break digits.parse().expect("port");
-        }
-    };
-    // Keep draining the log so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    let server = binary::start(db, &[]);
+    (server.child, server.port)
 }
 
 #[tokio::test]
@@ -206,4 +183,203 @@ async fn sigterm_finishes_cleanly_and_checkpoints_the_wal() {
         .await
         .expect("rows");
     assert_eq!(names, ["before shutdown"]);
+}
+
+/// Runs `serve` with `env` until it exits (it must, within 20 s); returns its exit code and
+/// stderr, and checks that the failure was one line and no panic.
+fn failed_start(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(BINARY);
+    command
+        .arg("serve")
+        .env("VPP_SERVER__PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill");
+            panic!("the server started although it should not have");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    (output.status.code(), stderr)
+}
+
+#[tokio::test]
+async fn a_database_folder_that_cannot_be_created_stops_the_start_with_one_line() {
+    let dir = temp_dir();
+    // A regular file where a folder should be: this fails for root too.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").expect("write");
+    let db = blocker.join("data/vpp.db");
+    let (code, stderr) = failed_start(&[("VPP_DATABASE__PATH", db.to_str().unwrap())]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("cannot create the database folder") && stderr.contains("not-a-folder"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_database_folder_stops_the_start_with_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let folder = dir.path().join("read-only");
+    std::fs::create_dir(&folder).expect("mkdir");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    // Root ignores permission bits; where they bind, the start must fail with the path.
+    let probe = folder.join("probe");
+    if std::fs::write(&probe, "x").is_ok() {
+        std::fs::remove_file(&probe).expect("rm");
+        println!("running as root: folder permissions do not bind, checking the start still works");
+        return;
+    }
+    let db = folder.join("vpp.db");
+    let (code, stderr) = failed_start(&[("VPP_DATABASE__PATH", db.to_str().unwrap())]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("vpp.db"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_stops_the_start_with_one_line() {
+    let dir = temp_dir();
+    let db = dir.path().join("corrupt.db");
+    std::fs::write(&db, "this is not a SQLite database\n".repeat(200)).expect("write");
+    let (code, stderr) = failed_start(&[("VPP_DATABASE__PATH", db.to_str().unwrap())]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("corrupt.db") && stderr.contains("not a database"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_port_in_use_stops_the_start_with_one_line() {
+    let dir = temp_dir();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let db = dir.path().join("vpp.db");
+    let (code, stderr) = failed_start(&[
+        ("VPP_DATABASE__PATH", db.to_str().unwrap()),
+        ("VPP_SERVER__PORT", &port),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}
+
+/// A small tmpfs, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: std::path::PathBuf, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(&at).expect("mkdir");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk(at))
+    }
+
+    fn grow(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("remount");
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_500_and_loses_nothing_acknowledged() {
+    let dir = temp_dir();
+    let Some(disk) = SmallDisk::mount(dir.path().join("small"), "1m") else {
+        println!("SKIPPED: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
+        return;
+    };
+    let db = disk.0.join("vpp.db");
+    let server = binary::start(&db, &[]);
+    let client = reqwest::Client::new();
+    let mut acknowledged = Vec::new();
+    let failure = loop {
+        let response = client
+            .post(server.url(BETA))
+            .bearer_auth("t")
+            .json(&full_body())
+            .send()
+            .await
+            .expect("the server keeps answering");
+        if response.status() != 201 {
+            break response;
+        }
+        let body: Value = response.json().await.expect("json");
+        acknowledged.push(body["id"].as_str().expect("id").to_owned());
+        assert!(acknowledged.len() < 5000, "the disk never filled");
+    };
+    assert!(
+        acknowledged.len() > 10,
+        "{} creates before full",
+        acknowledged.len()
+    );
+    let message = assert_graph_error(failure, 500, "InternalServerError").await;
+    assert!(
+        !message.contains("full"),
+        "causes are logged, not sent: {message}"
+    );
+    // Reads still work and everything acknowledged is there.
+    for id in &acknowledged {
+        let response = client
+            .get(server.url(&format!("{BETA}/{id}")))
+            .bearer_auth("t")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 200, "{id}");
+    }
+    assert!(
+        server.log.lock().expect("log").contains("full"),
+        "the cause is logged"
+    );
+    server.kill();
+
+    // With room again, a restart serves every acknowledged token and takes writes.
+    disk.grow("16m");
+    let server = binary::start(&db, &[]);
+    let listed: Value = client
+        .get(server.url(&format!("{BETA}?$count=true&$top=1")))
+        .bearer_auth("t")
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["@odata.count"], acknowledged.len() as i64);
+    let response = client
+        .post(server.url(BETA))
+        .bearer_auth("t")
+        .json(&full_body())
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 201);
+    server.kill();
 }

@@ -1,6 +1,7 @@
 //! Request bodies to domain values (contract A.3): each property checked once, with an error
 //! that names it and says what was expected.
 
+use crate::config::Limits;
 use crate::domain::enums::{
     AccountType, ActionFailureReason, ActionState, DeliveryProtocol, SyncStatus, TokenState,
     WireEnum,
@@ -19,7 +20,11 @@ const INTUNE_REVOKE_RESULT_TYPE: &str =
     "microsoft.management.services.api.vppTokenRevokeLicensesActionResult";
 
 /// Reads a create or PATCH body into the changes it asks for.
-pub fn token_changes(body: &Map<String, Value>, version: ApiVersion) -> ApiResult<TokenChanges> {
+pub fn token_changes(
+    body: &Map<String, Value>,
+    version: ApiVersion,
+    limits: Limits,
+) -> ApiResult<TokenChanges> {
     let mut changes = TokenChanges::default();
     for (name, value) in body {
         if name == "@odata.type" {
@@ -34,6 +39,7 @@ pub fn token_changes(body: &Map<String, Value>, version: ApiVersion) -> ApiResul
         let field = Field {
             path: name.clone(),
             value,
+            limits,
         };
         match property.id {
             // Server-set: a client's value is ignored (contract A.2).
@@ -82,13 +88,14 @@ pub struct RevokeParameters {
     pub revoke_untracked_licenses: bool,
 }
 
-pub fn revoke_parameters(body: &Map<String, Value>) -> ApiResult<RevokeParameters> {
+pub fn revoke_parameters(body: &Map<String, Value>, limits: Limits) -> ApiResult<RevokeParameters> {
     let mut notify = None;
     let mut untracked = false;
     for (name, value) in body {
         let field = Field {
             path: name.clone(),
             value,
+            limits,
         };
         match name.as_str() {
             "notifyManagedDevices" => notify = Some(field.boolean()?),
@@ -157,11 +164,15 @@ fn action_results(field: &Field<'_>) -> ApiResult<Vec<ActionResult>> {
                 describe(element)
             ))
         })?;
-        action_result(&path, object)
+        action_result(&path, object, field.limits)
     }).collect()
 }
 
-fn action_result(path: &str, object: &Map<String, Value>) -> ApiResult<ActionResult> {
+fn action_result(
+    path: &str,
+    object: &Map<String, Value>,
+    limits: Limits,
+) -> ApiResult<ActionResult> {
     let derived = match object.get("@odata.type") {
         Some(value) => {
             expect_type_name(
@@ -190,6 +201,7 @@ fn action_result(path: &str, object: &Map<String, Value>) -> ApiResult<ActionRes
         let field = Field {
             path: format!("{path}.{name}"),
             value,
+            limits,
         };
         match (name.as_str(), result.revoke.as_mut()) {
             ("actionName", _) => result.action_name = field.nullable_string()?,
@@ -244,6 +256,7 @@ fn shown(value: &Value) -> String {
 struct Field<'a> {
     path: String,
     value: &'a Value,
+    limits: Limits,
 }
 
 impl Field<'_> {
@@ -259,8 +272,23 @@ impl Field<'_> {
     fn nullable_string(&self) -> ApiResult<Option<String>> {
         match self.value {
             Value::Null => Ok(None),
-            Value::String(text) => Ok(Some(text.clone())),
+            Value::String(_) => self.string().map(Some),
             _ => Err(self.invalid("a string or null")),
+        }
+    }
+
+    /// A string within `limits.max_string_bytes`.
+    fn string(&self) -> ApiResult<String> {
+        let max = self.limits.max_string_bytes;
+        match self.value {
+            Value::String(text) if text.len() <= max => Ok(text.clone()),
+            Value::String(text) => Err(ApiError::bad_request(format!(
+                "Invalid value for property '{}': a string of at most {max} bytes is allowed, got {} bytes.",
+                self.path,
+                text.len()
+            ))
+            .at(self.path.as_str())),
+            _ => Err(self.invalid("a string")),
         }
     }
 
@@ -293,10 +321,18 @@ impl Field<'_> {
             .ok_or_else(|| self.invalid(&member_list::<E>(ApiVersion::Beta)))
     }
 
+    /// An array within `limits.max_collection_items`; `null` is an empty one.
     fn array(&self) -> ApiResult<&[Value]> {
+        let max = self.limits.max_collection_items;
         match self.value {
             Value::Null => Ok(&[]),
-            Value::Array(items) => Ok(items),
+            Value::Array(items) if items.len() <= max => Ok(items),
+            Value::Array(items) => Err(ApiError::bad_request(format!(
+                "Invalid value for property '{}': at most {max} items are allowed, got {}.",
+                self.path,
+                items.len()
+            ))
+            .at(self.path.as_str())),
             _ => Err(self.invalid("an array")),
         }
     }
@@ -307,13 +343,12 @@ impl Field<'_> {
             .iter()
             .enumerate()
             .map(|(index, item)| {
-                item.as_str().map(str::to_owned).ok_or_else(|| {
-                    Field {
-                        path: format!("{}[{index}]", self.path),
-                        value: item,
-                    }
-                    .invalid("a string")
-                })
+                Field {
+                    path: format!("{}[{index}]", self.path),
+                    value: item,
+                    limits: self.limits,
+                }
+                .string()
             })
             .collect()
     }

@@ -40,20 +40,36 @@ impl RequestContext {
     }
 }
 
-/// The configured public base URL, shared with the middleware as app data.
+/// The settings the middleware needs, shared with it as app data.
 #[derive(Debug, Clone)]
-pub struct PublicBaseUrl(pub Option<String>);
+pub struct EdgeSettings {
+    /// `server.public_base_url`, when set.
+    pub public_base_url: Option<String>,
+    /// `limits.max_url_bytes`.
+    pub max_url_bytes: usize,
+}
 
 pub async fn graph_envelope(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let context = context_of(&request);
+    let edge = request
+        .app_data::<actix_web::web::Data<EdgeSettings>>()
+        .map(|edge| edge.get_ref().clone());
+    let context = context_of(&request, edge.as_ref());
     request.extensions_mut().insert(context.clone());
-    // Handler and extractor errors arrive as responses; an `Err` here would come from actix's own
-    // service plumbing, which holds no request to answer with, so it is passed on.
-    let response = finish(next.call(request).await?.map_into_boxed_body(), &context);
+    let target_len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    let response = match edge.map(|edge| edge.max_url_bytes) {
+        Some(max) if target_len > max => request.error_response(ApiError::uri_too_long(max)),
+        // Handler and extractor errors arrive as responses; an `Err` here would come from
+        // actix's own service plumbing, which holds no request to answer with, so it is passed on.
+        _ => next.call(request).await?.map_into_boxed_body(),
+    };
+    let response = finish(response, &context);
     tracing::info!(
         request_id = %context.request_id,
         method = %response.request().method(),
@@ -65,7 +81,7 @@ pub async fn graph_envelope(
     Ok(response)
 }
 
-fn context_of(request: &ServiceRequest) -> RequestContext {
+fn context_of(request: &ServiceRequest, edge: Option<&EdgeSettings>) -> RequestContext {
     let request_id = Uuid::new_v4().hyphenated().to_string();
     let client_request_id = request
         .headers()
@@ -73,9 +89,7 @@ fn context_of(request: &ServiceRequest) -> RequestContext {
         .and_then(|value| value.to_str().ok())
         .filter(|value| !value.is_empty() && value.len() <= MAX_CLIENT_REQUEST_ID)
         .map_or_else(|| request_id.clone(), str::to_owned);
-    let configured = request
-        .app_data::<actix_web::web::Data<PublicBaseUrl>>()
-        .and_then(|b| b.0.clone());
+    let configured = edge.and_then(|edge| edge.public_base_url.clone());
     let base_url = configured.unwrap_or_else(|| {
         let info = request.connection_info();
         format!("{}://{}", info.scheme(), info.host())

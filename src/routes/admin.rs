@@ -58,10 +58,11 @@ async fn reset(request: HttpRequest, state: web::Data<AppState>) -> ApiResult<Ht
     let mut sets = match parameter(&pairs, "to").unwrap_or("seed") {
         "empty" => Vec::new(),
         "seed" => match state.settings.seed_path() {
-            Some(path) => fixtures::read_path(path, &state.settings.auth.default_tenant_id)
-                .map_err(|e| {
+            Some(path) => {
+                fixtures::read_path(path, fixtures::Rules::of(&state.settings)).map_err(|e| {
                     ApiError::bad_request_plain(format!("The seed fixtures cannot be loaded: {e}"))
-                })?,
+                })?
+            }
             None => Vec::new(),
         },
         other => {
@@ -128,12 +129,9 @@ async fn import(
     let fixture_error = |e: fixtures::FixtureError| {
         ApiError::bad_request_plain(format!("{}: {}", e.path, e.reason))
     };
-    let data = fixtures::parse_document(
-        &body,
-        "request body",
-        &state.settings.auth.default_tenant_id,
-    )
-    .map_err(fixture_error)?;
+    let data =
+        fixtures::parse_document(&body, "request body", fixtures::Rules::of(&state.settings))
+            .map_err(fixture_error)?;
     let sets = vec![data];
     fixtures::check_license_references(&sets).map_err(fixture_error)?;
     let reports = state.store.load(fixtures::plan(sets, mode)).await?;

@@ -160,7 +160,7 @@ async fn get(call: &Call<'_>, id: Uuid) -> ApiResult<HttpResponse> {
 
 async fn create(call: &Call<'_>, payload: web::Payload) -> ApiResult<HttpResponse> {
     let body = json_body(call, payload).await?;
-    let changes = input::token_changes(&body, call.version)?;
+    let changes = input::token_changes(&body, call.version, call.state.settings.limits)?;
     let mut token = VppToken::new(Uuid::new_v4(), GraphDateTime::now());
     token.apply(changes);
     call.state.store.create(call.tenant, token.clone()).await?;
@@ -169,7 +169,7 @@ async fn create(call: &Call<'_>, payload: web::Payload) -> ApiResult<HttpRespons
 
 async fn update(call: &Call<'_>, id: Uuid, payload: web::Payload) -> ApiResult<HttpResponse> {
     let body = json_body(call, payload).await?;
-    let changes = input::token_changes(&body, call.version)?;
+    let changes = input::token_changes(&body, call.version, call.state.settings.limits)?;
     let token = call
         .state
         .store
@@ -229,7 +229,7 @@ async fn revoke_licenses(
 ) -> ApiResult<HttpResponse> {
     let body = json_body(call, payload).await?;
     // The parameters are checked as Graph does; the emulator has no devices to notify.
-    input::revoke_parameters(&body)?;
+    input::revoke_parameters(&body, call.state.settings.limits)?;
     match call
         .state
         .store

@@ -11,6 +11,8 @@ pub enum StoreError {
         "the database {path} was written by a newer vpp-emulator (it has migration {version}, which this binary does not know); use a newer binary or another database.path"
     )]
     NewerSchema { path: String, version: i64 },
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: String, source: sqlx::Error },
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: String,

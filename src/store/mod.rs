@@ -248,10 +248,14 @@ async fn connect_writer(settings: &DatabaseSettings) -> Result<SqliteConnection,
             source,
         })?;
     }
-    Ok(base_options(settings)
+    base_options(settings)
         .create_if_missing(true)
         .connect()
-        .await?)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: settings.path.display().to_string(),
+            source,
+        })
 }
 
 async fn migrate(

@@ -1,6 +1,8 @@
 //! Test harness: the real server on a random port over a real SQLite file in a temp dir.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -190,4 +192,34 @@ pub fn full_body() -> Value {
         "roleScopeTagIds": ["0", "12", "7"],
         "appleDeviceAppDeliveryProtocolType": "declarativeDeviceManagement"
     })
+}
+
+/// Collections per uniform token (see [`uniform_body`]).
+pub const UNIFORM_TAGS: usize = 3;
+pub const UNIFORM_RESULTS: usize = 2;
+
+/// A body that sets one value everywhere in a token (`displayName`, each scope tag, each action
+/// result's `actionName`), so that a token mixing two writes is visible at once.
+pub fn uniform_body(value: &str) -> Value {
+    serde_json::json!({
+        "displayName": value,
+        "roleScopeTagIds": vec![value; UNIFORM_TAGS],
+        "tokenActionResults": vec![serde_json::json!({"actionName": value, "actionState": "done"}); UNIFORM_RESULTS],
+    })
+}
+
+/// The one value of a token written with [`uniform_body`], or why it is not one whole write.
+pub fn uniform_value(token: &Value) -> Result<String, String> {
+    let value = token["displayName"].as_str().ok_or("no displayName")?;
+    let tags = token["roleScopeTagIds"].as_array().ok_or("no tags")?;
+    let results = token["tokenActionResults"].as_array().ok_or("no results")?;
+    let whole = tags.len() == UNIFORM_TAGS
+        && results.len() == UNIFORM_RESULTS
+        && tags.iter().all(|tag| tag == value)
+        && results.iter().all(|r| r["actionName"] == value);
+    if whole {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("partial token: {token}"))
+    }
 }
