@@ -116,7 +116,7 @@ async fn serve(settings: Settings) -> ExitCode {
 
 async fn seed(settings: &Settings, path: &std::path::Path, mode: SeedMode) -> ExitCode {
     let started = std::time::Instant::now();
-    let sets = match fixtures::read_path(path, fixtures::Rules::of(&settings)) {
+    let sets = match fixtures::read_path(path, fixtures::Rules::of(settings)) {
         Ok(sets) => sets,
         Err(e) => return fail(&e),
     };
