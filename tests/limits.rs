@@ -56,7 +56,7 @@ async fn filter_length_terms_and_depth_are_bounded() {
         ),
         // Over 100 terms.
         (
-            vec!["state eq 'valid'"; 101].join(" or "),
+            ["state eq 'valid'"; 101].join(" or "),
             "more than 100 terms",
         ),
         // Nested deeper than 20.
@@ -71,7 +71,7 @@ async fn filter_length_terms_and_depth_are_bounded() {
         assert!(message.contains(expected), "{expected}: {message}");
     }
     // 50 comparisons and 49 `or`s: 99 terms.
-    let just_inside = vec!["state eq 'valid'"; 50].join(" or ");
+    let just_inside = ["state eq 'valid'"; 50].join(" or ");
     let response = app.get(&format!("{BETA}?$filter={just_inside}")).await;
     assert_eq!(response.status(), 200);
     app.stop().await;
@@ -81,7 +81,7 @@ async fn filter_length_terms_and_depth_are_bounded() {
 async fn select_and_orderby_lists_are_bounded() {
     let dir = temp_dir();
     let app = spawn_app(&dir).await;
-    let select = vec!["displayName"; 65].join(",");
+    let select = ["displayName"; 65].join(",");
     let message = assert_graph_error(
         app.get(&format!("{BETA}?$select={select}")).await,
         400,
@@ -89,7 +89,7 @@ async fn select_and_orderby_lists_are_bounded() {
     )
     .await;
     assert!(message.contains("at most 64"), "{message}");
-    let order = vec!["displayName"; 9].join(",");
+    let order = ["displayName"; 9].join(",");
     let message = assert_graph_error(
         app.get(&format!("{BETA}?$orderby={order}")).await,
         400,
@@ -97,7 +97,7 @@ async fn select_and_orderby_lists_are_bounded() {
     )
     .await;
     assert!(message.contains("at most 8"), "{message}");
-    let order = vec!["displayName"; 8].join(",");
+    let order = ["displayName"; 8].join(",");
     assert_eq!(
         app.get(&format!("{BETA}?$orderby={order}")).await.status(),
         200
