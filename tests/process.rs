@@ -383,3 +383,64 @@ async fn a_full_disk_answers_500_and_loses_nothing_acknowledged() {
     assert_eq!(response.status(), 201);
     server.kill();
 }
+
+#[tokio::test]
+async fn the_stored_token_and_authorization_never_reach_the_logs_at_any_level() {
+    let dir = temp_dir();
+    let db = dir.path().join("logs.db");
+    let (token, bearer, admin) = (
+        "sToken-SECRET-4f1c9a",
+        "BEARER-SECRET-77d2",
+        "ADMIN-SECRET-0b3e",
+    );
+    for format in ["json", "pretty"] {
+        let server = binary::start(
+            &db,
+            &[
+                ("VPP_LOG__LEVEL", "trace"),
+                ("VPP_LOG__FORMAT", format),
+                ("VPP_ADMIN__TOKEN", admin),
+            ],
+        );
+        let client = reqwest::Client::new();
+        let mut body = full_body();
+        body["token"] = json!(token);
+        let created: Value = client
+            .post(server.url(BETA))
+            .bearer_auth(bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        let id = created["id"].as_str().expect("id");
+        let patched = client
+            .patch(server.url(&format!("{BETA}/{id}")))
+            .bearer_auth(bearer)
+            .json(&json!({"token": token, "displayName": 7}))
+            .send()
+            .await
+            .expect("patch");
+        assert_eq!(patched.status(), 400);
+        let exported = client
+            .get(server.url("/_emulator/export"))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("export")
+            .text()
+            .await
+            .expect("text");
+        assert!(exported.contains(token), "the export carries the token");
+        // Let the log lines of the last requests arrive.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let log = server.log.lock().expect("log").clone();
+        server.kill();
+        assert!(log.contains("request"), "the requests were logged: {log}");
+        for secret in [token, bearer, admin] {
+            assert!(!log.contains(secret), "{secret} appears in the {format} log");
+        }
+    }
+}
