@@ -440,7 +440,10 @@ async fn the_stored_token_and_authorization_never_reach_the_logs_at_any_level() 
         server.kill();
         assert!(log.contains("request"), "the requests were logged: {log}");
         for secret in [token, bearer, admin] {
-            assert!(!log.contains(secret), "{secret} appears in the {format} log");
+            assert!(
+                !log.contains(secret),
+                "{secret} appears in the {format} log"
+            );
         }
     }
 }
