@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::fixtures;
 use crate::graph::middleware::{EdgeSettings, graph_envelope};
-use crate::routes::{AppState, admin, health, vpp_tokens};
+use crate::routes::{AppState, admin, health, openapi, vpp_tokens};
 use crate::store::{Store, StoreError, WriterTask};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -105,6 +105,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(state.clone())
             .app_data(edge.clone())
             .route("/health", web::get().to(health::health))
+            .route("/openapi.json", web::get().to(openapi::openapi))
             .service(admin::scope())
             .default_service(web::to(vpp_tokens::dispatch))
     })

@@ -1,5 +1,7 @@
 //! The enumerations of the vppToken model, with their wire names exactly as Graph sends them.
 
+use crate::domain::properties::ApiVersion;
+
 /// An enumeration sent on the wire by its member names.
 pub trait WireEnum: Sized + Copy + 'static {
     /// Every member, in the order of the Graph schema.
@@ -9,6 +11,30 @@ pub trait WireEnum: Sized + Copy + 'static {
     fn as_str(self) -> &'static str;
     /// Parses a member name; Graph matches them exactly, so `Valid` is not `valid`.
     fn parse(text: &str) -> Option<Self>;
+}
+
+/// The member names of `E` that `version` has (`duplicateLocationId` is beta only).
+pub fn members<E: WireEnum>(version: ApiVersion) -> Vec<&'static str> {
+    E::ALL
+        .iter()
+        .map(|member| member.as_str())
+        .filter(|name| {
+            version == ApiVersion::Beta || *name != TokenState::DuplicateLocationId.as_str()
+        })
+        .collect()
+}
+
+/// The member names of the enumeration Graph calls `graph_name`, as `version` has them.
+pub fn members_of(graph_name: &str, version: ApiVersion) -> Vec<&'static str> {
+    match graph_name {
+        AccountType::GRAPH_NAME => members::<AccountType>(version),
+        TokenState::GRAPH_NAME => members::<TokenState>(version),
+        SyncStatus::GRAPH_NAME => members::<SyncStatus>(version),
+        ActionState::GRAPH_NAME => members::<ActionState>(version),
+        ActionFailureReason::GRAPH_NAME => members::<ActionFailureReason>(version),
+        DeliveryProtocol::GRAPH_NAME => members::<DeliveryProtocol>(version),
+        _ => Vec::new(),
+    }
 }
 
 /// Declares a wire enum: variants, their exact (case-sensitive) Graph member names and the

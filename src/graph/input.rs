@@ -3,7 +3,7 @@
 
 use crate::config::Limits;
 use crate::domain::enums::{
-    AccountType, ActionFailureReason, ActionState, DeliveryProtocol, SyncStatus, TokenState,
+    self, AccountType, ActionFailureReason, ActionState, DeliveryProtocol, SyncStatus, TokenState,
     WireEnum,
 };
 use crate::domain::properties::{self, ApiVersion, PropId};
@@ -229,15 +229,10 @@ fn action_result(
 }
 
 fn member_list<E: WireEnum>(version: ApiVersion) -> String {
-    let members: Vec<&str> = E::ALL
-        .iter()
-        .map(|m| m.as_str())
-        .filter(|m| version == ApiVersion::Beta || *m != TokenState::DuplicateLocationId.as_str())
-        .collect();
     format!(
         "one of the {} members {}",
         E::GRAPH_NAME,
-        members.join(", ")
+        enums::members::<E>(version).join(", ")
     )
 }
 

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod input;
 pub mod json;
 pub mod middleware;
+pub mod openapi;
 pub mod query;
 pub mod response;
 pub mod route;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod openapi;
 pub mod vpp_tokens;
 
 use crate::config::Settings;
