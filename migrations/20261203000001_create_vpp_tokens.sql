@@ -56,14 +56,14 @@ CREATE TABLE vpp_token_action_results (
     PRIMARY KEY (token_seq, ordinal),
     CHECK ((is_revoke_result = 1) = (action_failure_reason IS NOT NULL
         AND failed_licenses_count IS NOT NULL AND total_licenses_count IS NOT NULL))
-) WITHOUT ROWID;
+);
 
 CREATE TABLE vpp_token_role_scope_tag_ids (
     token_seq INTEGER NOT NULL REFERENCES vpp_tokens (seq) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL,
     role_scope_tag_id TEXT NOT NULL,
     PRIMARY KEY (token_seq, ordinal)
-) WITHOUT ROWID;
+);
 
 -- Licence counts per token and app bundle id (filled by fixtures), for getLicensesForApp and
 -- the counts of revokeLicenses.
