@@ -214,9 +214,10 @@ fn failed_start(env: &[(&str, &str)]) -> (Option<i32>, String) {
 }
 
 #[tokio::test]
-async fn a_database_folder_that_cannot_be_created_stops_the_start_with_one_line() {
+async fn a_database_folder_that_cannot_be_written_stops_the_start_with_one_line() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir();
-    // A regular file where a folder should be: this fails for root too.
+    // A regular file where the folder should be: this fails for root too.
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "x").expect("write");
     let db = blocker.join("data/vpp.db");
@@ -226,26 +227,30 @@ async fn a_database_folder_that_cannot_be_created_stops_the_start_with_one_line(
         stderr.contains("cannot create the database folder") && stderr.contains("not-a-folder"),
         "{stderr}"
     );
-}
 
-#[tokio::test]
-async fn a_read_only_database_folder_stops_the_start_with_one_line() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = temp_dir();
+    // A folder that exists but is read-only: by its mode bits, or, for root (whom mode bits do
+    // not stop), by mounting it read-only.
     let folder = dir.path().join("read-only");
     std::fs::create_dir(&folder).expect("mkdir");
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).expect("chmod");
-    // Root ignores permission bits; where they bind, the start must fail with the path.
-    let probe = folder.join("probe");
-    if std::fs::write(&probe, "x").is_ok() {
-        std::fs::remove_file(&probe).expect("rm");
-        println!("running as root: folder permissions do not bind, checking the start still works");
-        return;
-    }
+    let _read_only_mount = match std::fs::write(folder.join("probe"), "x") {
+        Err(_) => None,
+        Ok(()) => {
+            std::fs::remove_file(folder.join("probe")).expect("rm");
+            let Some(mount) = SmallDisk::mount(folder.clone(), "ro,size=1m") else {
+                println!("SKIPPED the read-only folder: root, and mounting needs CAP_SYS_ADMIN");
+                return;
+            };
+            Some(mount)
+        }
+    };
     let db = folder.join("vpp.db");
     let (code, stderr) = failed_start(&[("VPP_DATABASE__PATH", db.to_str().unwrap())]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("vpp.db"), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the database") && stderr.contains("read-only/vpp.db"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -278,14 +283,16 @@ async fn a_port_in_use_stops_the_start_with_one_line() {
     );
 }
 
-/// A small tmpfs, unmounted when dropped.
+/// A tmpfs of our own, unmounted when dropped.
 struct SmallDisk(std::path::PathBuf);
 
 impl SmallDisk {
-    fn mount(at: std::path::PathBuf, size: &str) -> Option<SmallDisk> {
+    /// Mounts a tmpfs with `options` (such as `size=1m`) at `at`; `None` where that is not
+    /// permitted.
+    fn mount(at: std::path::PathBuf, options: &str) -> Option<SmallDisk> {
         std::fs::create_dir_all(&at).expect("mkdir");
         let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
             .arg(&at)
             .status()
             .is_ok_and(|s| s.success());
@@ -311,7 +318,7 @@ impl Drop for SmallDisk {
 #[tokio::test]
 async fn a_full_disk_answers_500_and_loses_nothing_acknowledged() {
     let dir = temp_dir();
-    let Some(disk) = SmallDisk::mount(dir.path().join("small"), "1m") else {
+    let Some(disk) = SmallDisk::mount(dir.path().join("small"), "size=1m") else {
         println!("SKIPPED: mounting a tmpfs needs root (CAP_SYS_ADMIN)");
         return;
     };
