@@ -5,6 +5,7 @@ mod filter_sql;
 mod load;
 mod page;
 mod read;
+mod read_pool;
 mod rows;
 mod write_sql;
 mod writer;
@@ -21,12 +22,11 @@ use writer::{Outcome, Write, WriterHandle};
 use crate::config::{DatabaseSettings, Synchronous};
 use crate::domain::{GraphDateTime, TenantData, TokenChanges, VppToken};
 use crate::graph::filter::Filter;
+use read_pool::ReadPool;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -38,7 +38,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The database: a pool of read connections and the handle of the one writer.
 #[derive(Clone)]
 pub struct Store {
-    reads: SqlitePool,
+    reads: Arc<ReadPool>,
     writer: WriterHandle,
 }
 
@@ -50,20 +50,24 @@ impl Store {
     pub async fn open(settings: &DatabaseSettings) -> Result<(Store, WriterTask), StoreError> {
         let mut conn = connect_writer(settings).await?;
         migrate(&mut conn, settings).await?;
-        let reads = SqlitePoolOptions::new()
-            .max_connections(settings.read_pool_size)
-            // A local file connection does not go stale; the default ping on every acquire
-            // would add a round trip to SQLite's worker thread to every read.
-            .test_before_acquire(false)
-            .connect_with(base_options(settings).read_only(true))
-            .await?;
+        let reads = ReadPool::open(
+            &base_options(settings).read_only(true),
+            settings.read_pool_size,
+        )
+        .await?;
         let max_batch = if settings.group_commit {
             settings.max_batch
         } else {
             1
         };
         let (writer, task) = WriterHandle::spawn(conn, max_batch);
-        Ok((Store { reads, writer }, WriterTask(task)))
+        Ok((
+            Store {
+                reads: Arc::new(reads),
+                writer,
+            },
+            WriterTask(task),
+        ))
     }
 
     /// Applies the migrations and closes the database (`vpp-emulator migrate`).
@@ -74,9 +78,12 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the read pool; the writer ends when the last `Store` clone is dropped.
+    /// Closes the read connections, then the writer (the last to close, it checkpoints the WAL
+    /// and removes it). Only the last `Store` clone closes the readers; others just let go.
     pub async fn close(self, task: WriterTask) {
-        self.reads.close().await;
+        if let Some(reads) = Arc::into_inner(self.reads) {
+            reads.close().await;
+        }
         drop(self.writer);
         if let Err(e) = task.0.await {
             tracing::error!(error = %e, "the database writer ended abnormally");
@@ -84,20 +91,22 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.reads.acquire().await)
+            .await?;
         Ok(())
     }
 
     pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<VppToken>, StoreError> {
-        read::get(&self.reads, tenant, id).await
+        read::get(&mut *self.reads.acquire().await, tenant, id).await
     }
 
     pub async fn list(&self, tenant: &str, request: &ListRequest<'_>) -> Result<Page, StoreError> {
-        read::list(&self.reads, tenant, request).await
+        read::list(&mut *self.reads.acquire().await, tenant, request).await
     }
 
     pub async fn count(&self, tenant: &str, filter: Option<&Filter>) -> Result<i64, StoreError> {
-        read::count(&self.reads, tenant, filter).await
+        read::count(&mut *self.reads.acquire().await, tenant, filter).await
     }
 
     pub async fn licenses_for_app(
@@ -105,7 +114,7 @@ impl Store {
         tenant: &str,
         bundle_id: &str,
     ) -> Result<Vec<LicenseSummary>, StoreError> {
-        read::licenses_for_app(&self.reads, tenant, bundle_id).await
+        read::licenses_for_app(&mut *self.reads.acquire().await, tenant, bundle_id).await
     }
 
     pub async fn create(&self, tenant: &str, token: VppToken) -> Result<(), StoreError> {
@@ -207,7 +216,7 @@ impl Store {
 
     /// Every token and licence of `tenant`, in creation order, from one snapshot.
     pub async fn export(&self, tenant: &str) -> Result<TenantData, StoreError> {
-        read::export(&self.reads, tenant).await
+        read::export(&mut *self.reads.acquire().await, tenant).await
     }
 }
 

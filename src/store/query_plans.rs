@@ -8,7 +8,7 @@ use crate::config::{DatabaseSettings, Synchronous};
 use crate::domain::properties::ApiVersion;
 use crate::domain::{GraphDateTime, VppToken};
 use crate::graph::query::{self, QueryOptions};
-use sqlx::sqlite::SqlitePool;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Execute, Row};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ async fn open(dir: &tempfile::TempDir) -> (Store, super::WriterTask) {
 }
 
 /// The plan SQLite picks for the first page (or, with `resume`, a later page) of `raw_query`.
-async fn plan(pool: &SqlitePool, raw_query: &str, resume: bool) -> String {
+async fn plan(conn: &mut SqliteConnection, raw_query: &str, resume: bool) -> String {
     let options: QueryOptions = query::parse(raw_query, ApiVersion::Beta, 999).unwrap();
     let cursor = Cursor::after(
         &VppToken::new(Uuid::new_v4(), GraphDateTime::now()),
@@ -45,7 +45,7 @@ async fn plan(pool: &SqlitePool, raw_query: &str, resume: bool) -> String {
     let sql = format!("EXPLAIN QUERY PLAN {}", builder.sql().as_str());
     let arguments = builder.build().take_arguments().unwrap().unwrap();
     sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await
         .unwrap()
         .iter()
@@ -94,7 +94,7 @@ async fn list_pages_are_read_off_an_index_in_order() {
         ),
     ];
     for (raw_query, resume, index) in cases {
-        let plan = plan(&store.reads, raw_query, resume).await;
+        let plan = plan(&mut *store.reads.acquire().await, raw_query, resume).await;
         assert!(
             plan.contains(&format!("USING INDEX {index}"))
                 || plan.contains(&format!("USING COVERING INDEX {index}")),
@@ -115,7 +115,7 @@ async fn a_date_range_filter_is_served_by_the_last_modified_index() {
     let dir = tempfile::tempdir().unwrap();
     let (store, task) = open(&dir).await;
     let plan = plan(
-        &store.reads,
+        &mut *store.reads.acquire().await,
         "$filter=lastModifiedDateTime gt 2026-01-01T00:00:00Z&$orderby=lastModifiedDateTime",
         false,
     )

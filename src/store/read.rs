@@ -8,7 +8,8 @@ use super::rows::{StoredToken, load_token, parse_token, token_document};
 use crate::domain::{License, TenantData, VppToken};
 use crate::graph::filter::Filter;
 use crate::graph::query::OrderKey;
-use sqlx::sqlite::{Sqlite, SqlitePool};
+use sqlx::Connection;
+use sqlx::sqlite::{Sqlite, SqliteConnection};
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
@@ -42,24 +43,23 @@ pub struct LicenseSummary {
 }
 
 pub async fn get(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     tenant: &str,
     id: Uuid,
 ) -> Result<Option<VppToken>, StoreError> {
-    let mut conn = pool.acquire().await?;
-    let token = load_token(&mut conn, tenant, id).await?;
+    let token = load_token(conn, tenant, id).await?;
     Ok(token.map(|stored| stored.token))
 }
 
 pub async fn list(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     tenant: &str,
     request: &ListRequest<'_>,
 ) -> Result<Page, StoreError> {
     let mut page = page_query(tenant, request);
     // One statement reads one snapshot; the count needs a second one in the same snapshot.
     let (documents, count) = if request.with_count {
-        let mut snapshot = pool.begin().await?;
+        let mut snapshot = conn.begin().await?;
         let documents: Vec<String> = page.build_query_scalar().fetch_all(&mut *snapshot).await?;
         let count: i64 = count_query(tenant, request.filter)
             .build_query_scalar()
@@ -68,7 +68,7 @@ pub async fn list(
         snapshot.commit().await?;
         (documents, Some(count))
     } else {
-        (page.build_query_scalar().fetch_all(pool).await?, None)
+        (page.build_query_scalar().fetch_all(&mut *conn).await?, None)
     };
     let mut tokens = documents
         .iter()
@@ -109,11 +109,14 @@ pub(super) fn page_query(tenant: &str, request: &ListRequest<'_>) -> QueryBuilde
 }
 
 pub async fn count(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     tenant: &str,
     filter: Option<&Filter>,
 ) -> Result<i64, StoreError> {
-    let row = count_query(tenant, filter).build().fetch_one(pool).await?;
+    let row = count_query(tenant, filter)
+        .build()
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -134,7 +137,7 @@ fn push_conditions(query: &mut QueryBuilder<Sqlite>, tenant: &str, filter: Optio
 }
 
 pub async fn licenses_for_app(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     tenant: &str,
     bundle_id: &str,
 ) -> Result<Vec<LicenseSummary>, StoreError> {
@@ -145,7 +148,7 @@ pub async fn licenses_for_app(
     )
     .bind(tenant)
     .bind(bundle_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|row| {
@@ -160,8 +163,8 @@ pub async fn licenses_for_app(
         .collect()
 }
 
-pub async fn export(pool: &SqlitePool, tenant: &str) -> Result<TenantData, StoreError> {
-    let mut snapshot = pool.begin().await?;
+pub async fn export(conn: &mut SqliteConnection, tenant: &str) -> Result<TenantData, StoreError> {
+    let mut snapshot = conn.begin().await?;
     let tokens = sqlx::query_scalar::<_, String>(concat!(
         "SELECT ",
         token_document!(),
