@@ -92,21 +92,21 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
-            .execute(&mut *self.reads.acquire().await)
+            .execute(&mut *self.reads.acquire().await?)
             .await?;
         Ok(())
     }
 
     pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<VppToken>, StoreError> {
-        read::get(&mut *self.reads.acquire().await, tenant, id).await
+        read::get(&mut *self.reads.acquire().await?, tenant, id).await
     }
 
     pub async fn list(&self, tenant: &str, request: &ListRequest<'_>) -> Result<Page, StoreError> {
-        read::list(&mut *self.reads.acquire().await, tenant, request).await
+        read::list(&mut *self.reads.acquire().await?, tenant, request).await
     }
 
     pub async fn count(&self, tenant: &str, filter: Option<&Filter>) -> Result<i64, StoreError> {
-        read::count(&mut *self.reads.acquire().await, tenant, filter).await
+        read::count(&mut *self.reads.acquire().await?, tenant, filter).await
     }
 
     pub async fn licenses_for_app(
@@ -114,7 +114,7 @@ impl Store {
         tenant: &str,
         bundle_id: &str,
     ) -> Result<Vec<LicenseSummary>, StoreError> {
-        read::licenses_for_app(&mut *self.reads.acquire().await, tenant, bundle_id).await
+        read::licenses_for_app(&mut *self.reads.acquire().await?, tenant, bundle_id).await
     }
 
     pub async fn create(&self, tenant: &str, token: VppToken) -> Result<(), StoreError> {
@@ -216,7 +216,7 @@ impl Store {
 
     /// Every token and licence of `tenant`, in creation order, from one snapshot.
     pub async fn export(&self, tenant: &str) -> Result<TenantData, StoreError> {
-        read::export(&mut *self.reads.acquire().await, tenant).await
+        read::export(&mut *self.reads.acquire().await?, tenant).await
     }
 }
 

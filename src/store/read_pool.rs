@@ -1,21 +1,29 @@
 //! The read connections. sqlx's `Pool` pings every connection it takes back, a round trip to the
 //! connection's SQLite thread on every release, which cost about a third of get-by-id throughput.
-//! These connections are lent out directly instead, each to one task at a time.
+//! These connections are lent out directly instead, each to one task at a time; a fair semaphore
+//! queues the tasks that find them all busy, so a slow list page holds up no one in particular.
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
 pub struct ReadPool {
     connections: Vec<Mutex<SqliteConnection>>,
-    /// Where the next search for a free connection starts, so load spreads over all of them.
+    /// One permit per connection: a task holding one is sure to find a connection free.
+    permits: Semaphore,
+    /// Where the search for a free connection starts, so that use spreads over all of them.
     next: AtomicUsize,
 }
 
-/// A lent connection; it goes back when dropped. A transaction left open by a cancelled
-/// request is rolled back by sqlx before the connection's next statement.
-pub type ReadConnection<'a> = MutexGuard<'a, SqliteConnection>;
+/// A lent connection; it goes back when dropped. A transaction left open by a cancelled request
+/// is rolled back by sqlx before the connection's next statement.
+pub struct ReadConnection<'a> {
+    // Declared first, so dropped first: the connection is free before the permit is returned.
+    connection: MutexGuard<'a, SqliteConnection>,
+    _permit: SemaphorePermit<'a>,
+}
 
 impl ReadPool {
     pub async fn open(options: &SqliteConnectOptions, size: u32) -> Result<Self, sqlx::Error> {
@@ -24,21 +32,31 @@ impl ReadPool {
             connections.push(Mutex::new(options.connect().await?));
         }
         Ok(ReadPool {
+            permits: Semaphore::new(connections.len()),
             connections,
             next: AtomicUsize::new(0),
         })
     }
 
-    /// A free connection, or, when all are busy, the next in turn once it is free.
-    pub async fn acquire(&self) -> ReadConnection<'_> {
+    pub async fn acquire(&self) -> Result<ReadConnection<'_>, sqlx::Error> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         let count = self.connections.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
-        for offset in 0..count {
-            if let Ok(connection) = self.connections[(start + offset) % count].try_lock() {
-                return connection;
-            }
-        }
-        self.connections[start].lock().await
+        let free = (0..count)
+            .find_map(|offset| self.connections[(start + offset) % count].try_lock().ok());
+        let connection = match free {
+            Some(connection) => connection,
+            // Unreachable while every holder has a permit; waiting is still correct.
+            None => self.connections[start].lock().await,
+        };
+        Ok(ReadConnection {
+            connection,
+            _permit: permit,
+        })
     }
 
     pub async fn close(self) {
@@ -47,5 +65,18 @@ impl ReadPool {
                 tracing::warn!(error = %e, "closing a read connection failed");
             }
         }
+    }
+}
+
+impl Deref for ReadConnection<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for ReadConnection<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.connection
     }
 }
