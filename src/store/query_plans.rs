@@ -95,7 +95,7 @@ async fn list_pages_are_read_off_an_index_in_order() {
     ];
     for (raw_query, resume, index) in cases {
         let plan = plan(
-            &mut *store.reads.acquire().await.unwrap(),
+            &mut store.reads.acquire().await.unwrap(),
             raw_query,
             resume,
         )
@@ -120,7 +120,7 @@ async fn a_date_range_filter_is_served_by_the_last_modified_index() {
     let dir = tempfile::tempdir().unwrap();
     let (store, task) = open(&dir).await;
     let plan = plan(
-        &mut *store.reads.acquire().await.unwrap(),
+        &mut store.reads.acquire().await.unwrap(),
         "$filter=lastModifiedDateTime gt 2026-01-01T00:00:00Z&$orderby=lastModifiedDateTime",
         false,
     )
