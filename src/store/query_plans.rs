@@ -94,12 +94,7 @@ async fn list_pages_are_read_off_an_index_in_order() {
         ),
     ];
     for (raw_query, resume, index) in cases {
-        let plan = plan(
-            &mut store.reads.acquire().await.unwrap(),
-            raw_query,
-            resume,
-        )
-        .await;
+        let plan = plan(&mut store.reads.acquire().await.unwrap(), raw_query, resume).await;
         assert!(
             plan.contains(&format!("USING INDEX {index}"))
                 || plan.contains(&format!("USING COVERING INDEX {index}")),
