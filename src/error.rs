@@ -30,6 +30,8 @@ pub struct ApiError {
 
 /// The type name Intune's model validation names in its messages.
 const INTUNE_VPP_TOKEN_TYPE: &str = "microsoft.management.services.api.vppToken";
+/// The code of an unknown property; Graph repeats its message in `innerError.message`.
+const MODEL_VALIDATION_FAILURE: &str = "ModelValidationFailure";
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: Message) -> Self {
@@ -82,7 +84,7 @@ impl ApiError {
     pub fn unknown_property_of(name: &str, type_name: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "ModelValidationFailure",
+            MODEL_VALIDATION_FAILURE,
             Message::Plain(format!(
                 "The property '{name}' does not exist on type '{type_name}'. Make sure to only use property names that are defined by the type."
             )),
@@ -194,6 +196,11 @@ impl ApiError {
                 Message::Plain(s.canonical_reason().unwrap_or("Bad request").to_owned()),
             ),
         }
+    }
+
+    /// The `innerError.message` field: only model validation failures carry one (contract A.3).
+    pub fn inner_message(&self) -> Option<&str> {
+        (self.code == MODEL_VALIDATION_FAILURE).then(|| self.reason())
     }
 
     /// The `message` field: plain, or Intune's document naming the request's id and URL.

@@ -94,6 +94,10 @@ async fn each_operator_function_and_lambda() {
         ("displayName le 'beta'", vec!["alpha", "beta"]),
         ("displayName eq 'o''neil'", vec!["o'neil"]),
         ("state eq 'assignedToExternalMDM'", vec!["gamma"]),
+        (
+            "state eq microsoft.graph.vppTokenState'assignedToExternalMDM'",
+            vec!["gamma"],
+        ),
         ("automaticallyUpdateApps eq true", vec!["alpha", "gamma"]),
         ("automaticallyUpdateApps", vec!["alpha", "gamma"]),
         (

@@ -145,6 +145,7 @@ fn render(error: &ApiError, context: &RequestContext, request: &HttpRequest) -> 
             code: error.code,
             message: error.message_text(&context.request_id, &context.url(request)),
             inner_error: InnerError {
+                message: error.inner_message(),
                 date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
                 request_id: &context.request_id,
                 client_request_id: &context.client_request_id,
@@ -159,8 +160,8 @@ fn render(error: &ApiError, context: &RequestContext, request: &HttpRequest) -> 
     builder.body(serde_json::to_string(&body).unwrap_or_default())
 }
 
-/// `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`, in
-/// Graph's field order.
+/// `{"error":{"code","message","innerError":{["message",]"date","request-id","client-request-id"}}}`,
+/// in Graph's field order.
 #[derive(Serialize)]
 struct Envelope<'a> {
     error: ErrorBody<'a>,
@@ -176,6 +177,8 @@ struct ErrorBody<'a> {
 
 #[derive(Serialize)]
 struct InnerError<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
     date: String,
     #[serde(rename = "request-id")]
     request_id: &'a str,

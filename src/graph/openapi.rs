@@ -82,6 +82,7 @@ pub fn document(settings: &Settings) -> Value {
                         "type": "object",
                         "required": ["date", "request-id", "client-request-id"],
                         "properties": {
+                            "message": {"type": "string"},
                             "date": {"type": "string"},
                             "request-id": {"type": "string"},
                             "client-request-id": {"type": "string"}

@@ -145,10 +145,15 @@ pub async fn assert_graph_error_of(response: Response, status: u16, codes: &[&st
     assert_eq!(inner["request-id"], request_id.as_str());
     let date = inner["date"].as_str().expect("innerError.date");
     assert_eq!(date.len(), 19, "date without fraction or zone: {date}");
-    body["error"]["message"]
-        .as_str()
-        .expect("message")
-        .to_owned()
+    let message = body["error"]["message"].as_str().expect("message");
+    // Contract A.3: an unknown property's text is repeated in innerError.message; no other
+    // error carries one.
+    if code == "ModelValidationFailure" {
+        assert_eq!(inner["message"], message, "innerError.message: {body}");
+    } else {
+        assert!(inner.get("message").is_none(), "innerError.message: {body}");
+    }
+    message.to_owned()
 }
 
 pub fn header(response: &Response, name: &str) -> String {

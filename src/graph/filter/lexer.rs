@@ -8,6 +8,11 @@ pub enum Token {
     Name(String),
     /// A single-quoted string, `''` already turned into `'`.
     Text(String),
+    /// A typed enum literal, `microsoft.graph.vppTokenState'valid'`.
+    Enum {
+        type_name: String,
+        member: String,
+    },
     /// An unquoted date-time literal.
     DateTime(GraphDateTime),
     /// An unquoted number (no vppToken property is numeric; kept for a precise error).
@@ -38,26 +43,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, String> {
                     _ => Token::Colon,
                 });
             }
-            '\'' => {
-                chars.next();
-                let mut text = String::new();
-                loop {
-                    match chars.next() {
-                        Some((_, '\'')) if chars.peek().map(|&(_, c)| c) == Some('\'') => {
-                            chars.next();
-                            text.push('\'');
-                        }
-                        Some((_, '\'')) => break,
-                        Some((_, c)) => text.push(c),
-                        None => {
-                            return Err(format!(
-                                "the string starting at position {start} is not closed"
-                            ));
-                        }
-                    }
-                }
-                tokens.push(Token::Text(text));
-            }
+            '\'' => tokens.push(Token::Text(quoted(&mut chars, start)?)),
             c if c.is_ascii_digit() || c == '-' => {
                 let end = scan(&mut chars, |c| {
                     c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '+' | '-')
@@ -81,7 +67,18 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, String> {
                 let end = scan(&mut chars, |c| {
                     c.is_alphanumeric() || matches!(c, '_' | '.' | '$')
                 });
-                tokens.push(Token::Name(input[start..end].to_owned()));
+                let name = input[start..end].to_owned();
+                // `microsoft.graph.vppTokenState'valid'`: a name glued to a string is a typed
+                // enum literal.
+                if chars.peek().map(|&(_, c)| c) == Some('\'') {
+                    let member = quoted(&mut chars, end)?;
+                    tokens.push(Token::Enum {
+                        type_name: name,
+                        member,
+                    });
+                } else {
+                    tokens.push(Token::Name(name));
+                }
             }
             other => {
                 return Err(format!(
@@ -91,6 +88,31 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, String> {
         }
     }
     Ok(tokens)
+}
+
+/// Reads the single-quoted string that starts at byte `start` (the opening quote), turning `''`
+/// into `'`.
+fn quoted(
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    start: usize,
+) -> Result<String, String> {
+    chars.next();
+    let mut text = String::new();
+    loop {
+        match chars.next() {
+            Some((_, '\'')) if chars.peek().map(|&(_, c)| c) == Some('\'') => {
+                chars.next();
+                text.push('\'');
+            }
+            Some((_, '\'')) => return Ok(text),
+            Some((_, c)) => text.push(c),
+            None => {
+                return Err(format!(
+                    "the string starting at position {start} is not closed"
+                ));
+            }
+        }
+    }
 }
 
 /// Advances while `accept` holds; returns the byte offset where it stopped.
@@ -121,6 +143,14 @@ mod tests {
         assert_eq!(tokens.map(|t| t.len()), Ok(10),);
         assert_eq!(tokenize("'a''b'"), Ok(vec![Token::Text("a'b".into())]));
         assert!(tokenize("'open").is_err());
+        assert_eq!(
+            tokenize("microsoft.graph.vppTokenState'it''s'"),
+            Ok(vec![Token::Enum {
+                type_name: "microsoft.graph.vppTokenState".into(),
+                member: "it's".into()
+            }])
+        );
+        assert!(tokenize("microsoft.graph.vppTokenState'open").is_err());
         assert!(tokenize("state eq #").is_err());
     }
 }

@@ -246,9 +246,12 @@ impl Parser {
                 }
                 self.operand(name)?
             }
-            Some(token @ (Token::Text(_) | Token::DateTime(_) | Token::Number(_))) => {
-                Operand::Literal(token)
-            }
+            Some(
+                token @ (Token::Text(_)
+                | Token::Enum { .. }
+                | Token::DateTime(_)
+                | Token::Number(_)),
+            ) => Operand::Literal(token),
             Some(token) => {
                 return Err(format!(
                     "expected a property, function or literal, found {}",
@@ -287,9 +290,12 @@ impl Parser {
                 ));
             }
             Some(Token::Name(name)) => self.operand(name)?,
-            Some(token @ (Token::Text(_) | Token::DateTime(_) | Token::Number(_))) => {
-                Operand::Literal(token)
-            }
+            Some(
+                token @ (Token::Text(_)
+                | Token::Enum { .. }
+                | Token::DateTime(_)
+                | Token::Number(_)),
+            ) => Operand::Literal(token),
             Some(token) => {
                 return Err(format!(
                     "expected a value after '{}', found {}",
@@ -446,6 +452,7 @@ fn describe(token: &Token) -> String {
     match token {
         Token::Name(name) => format!("'{name}'"),
         Token::Text(text) => format!("the string '{text}'"),
+        Token::Enum { type_name, member } => format!("the enum literal {type_name}'{member}'"),
         Token::DateTime(instant) => format!("the date-time {instant}"),
         Token::Number(number) => format!("the number {number}"),
         Token::Open => "'('".to_owned(),
@@ -455,6 +462,9 @@ fn describe(token: &Token) -> String {
         Token::Colon => "':'".to_owned(),
     }
 }
+
+/// The namespace of a typed enum literal's type name.
+const GRAPH_NAMESPACE: &str = "microsoft.graph.";
 
 /// Types a comparison: the literal must suit the subject (and the operator the type).
 fn compare(
@@ -498,6 +508,15 @@ fn compare(
         (_, PropKind::DateTime) => return mismatch("a date-time such as 2026-01-01T00:00:00Z"),
         (Token::Text(text), PropKind::Enum(type_name)) => {
             Literal::Text(enum_member(type_name, text, version, name)?)
+        }
+        (
+            Token::Enum {
+                type_name: written,
+                member,
+            },
+            PropKind::Enum(type_name),
+        ) if written.strip_prefix(GRAPH_NAMESPACE) == Some(type_name) => {
+            Literal::Text(enum_member(type_name, member, version, name)?)
         }
         (_, PropKind::Enum(type_name)) => {
             return mismatch(&format!("a {type_name} member in single quotes"));
@@ -634,6 +653,15 @@ mod tests {
             ("displayName eq 'x' and", "end"),
             ("(displayName eq 'x'", "')'"),
             ("'a' eq 'b'", "two literals"),
+            (
+                "state eq microsoft.graph.vppTokenSyncStatus'none'",
+                "vppTokenState member",
+            ),
+            ("state eq microsoft.graph.vppTokenState'Valid'", "Valid"),
+            (
+                "displayName eq microsoft.graph.vppTokenState'valid'",
+                "string",
+            ),
         ] {
             let message = err(text);
             assert!(message.contains(needle), "{text}: {message}");
