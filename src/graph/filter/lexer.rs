@@ -24,6 +24,16 @@ pub enum Token {
     Colon,
 }
 
+impl Token {
+    /// A value written in the expression: string, typed enum, date-time or number.
+    pub fn is_literal(&self) -> bool {
+        matches!(
+            self,
+            Token::Text(_) | Token::Enum { .. } | Token::DateTime(_) | Token::Number(_)
+        )
+    }
+}
+
 /// Splits `input` into tokens, or says what could not be read and where.
 pub fn tokenize(input: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();

@@ -246,12 +246,7 @@ impl Parser {
                 }
                 self.operand(name)?
             }
-            Some(
-                token @ (Token::Text(_)
-                | Token::Enum { .. }
-                | Token::DateTime(_)
-                | Token::Number(_)),
-            ) => Operand::Literal(token),
+            Some(token) if token.is_literal() => Operand::Literal(token),
             Some(token) => {
                 return Err(format!(
                     "expected a property, function or literal, found {}",
@@ -290,12 +285,7 @@ impl Parser {
                 ));
             }
             Some(Token::Name(name)) => self.operand(name)?,
-            Some(
-                token @ (Token::Text(_)
-                | Token::Enum { .. }
-                | Token::DateTime(_)
-                | Token::Number(_)),
-            ) => Operand::Literal(token),
+            Some(token) if token.is_literal() => Operand::Literal(token),
             Some(token) => {
                 return Err(format!(
                     "expected a value after '{}', found {}",
