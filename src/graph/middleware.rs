@@ -54,10 +54,11 @@ pub async fn graph_envelope(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // The shared handle, not a copy of the settings: this runs on every request.
     let edge = request
         .app_data::<actix_web::web::Data<EdgeSettings>>()
-        .map(|edge| edge.get_ref().clone());
-    let context = context_of(&request, edge.as_ref());
+        .cloned();
+    let context = context_of(&request, edge.as_ref().map(|edge| edge.get_ref()));
     request.extensions_mut().insert(context.clone());
     let target_len = request
         .uri()

@@ -12,9 +12,11 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Execute, Row};
 use uuid::Uuid;
 
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 const TENANT: &str = "7f0a44c0-3b1d-4f5e-9c2a-000000000001";
 
-async fn open(dir: &tempfile::TempDir) -> (Store, super::WriterTask) {
+async fn open(dir: &tempfile::TempDir) -> TestResult<(Store, super::WriterTask)> {
     let settings = DatabaseSettings {
         path: dir.path().join("plans.db"),
         synchronous: Synchronous::Full,
@@ -22,12 +24,12 @@ async fn open(dir: &tempfile::TempDir) -> (Store, super::WriterTask) {
         group_commit: true,
         max_batch: 16,
     };
-    Store::open(&settings).await.unwrap()
+    Ok(Store::open(&settings).await?)
 }
 
 /// The plan SQLite picks for the first page (or, with `resume`, a later page) of `raw_query`.
-async fn plan(conn: &mut SqliteConnection, raw_query: &str, resume: bool) -> String {
-    let options: QueryOptions = query::parse(raw_query, ApiVersion::Beta, 999).unwrap();
+async fn plan(conn: &mut SqliteConnection, raw_query: &str, resume: bool) -> TestResult<String> {
+    let options: QueryOptions = query::parse(raw_query, ApiVersion::Beta, 999)?;
     let cursor = Cursor::after(
         &VppToken::new(Uuid::new_v4(), GraphDateTime::now()),
         42,
@@ -43,21 +45,23 @@ async fn plan(conn: &mut SqliteConnection, raw_query: &str, resume: bool) -> Str
     };
     let mut builder = page_query(TENANT, &request);
     let sql = format!("EXPLAIN QUERY PLAN {}", builder.sql().as_str());
-    let arguments = builder.build().take_arguments().unwrap().unwrap();
-    sqlx::query_with(AssertSqlSafe(sql), arguments)
+    let arguments = builder
+        .build()
+        .take_arguments()?
+        .ok_or("the page query has no bound arguments")?;
+    Ok(sqlx::query_with(AssertSqlSafe(sql), arguments)
         .fetch_all(conn)
-        .await
-        .unwrap()
+        .await?
         .iter()
         .map(|row| row.get::<String, _>("detail"))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; "))
 }
 
 #[tokio::test]
-async fn list_pages_are_read_off_an_index_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, task) = open(&dir).await;
+async fn list_pages_are_read_off_an_index_in_order() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (store, task) = open(&dir).await?;
     let cases = [
         // (query, resume from a cursor, index that must serve it)
         ("", false, "vpp_tokens_by_tenant_seq (tenant_id=?)"),
@@ -94,7 +98,7 @@ async fn list_pages_are_read_off_an_index_in_order() {
         ),
     ];
     for (raw_query, resume, index) in cases {
-        let plan = plan(&mut store.reads.acquire().await.unwrap(), raw_query, resume).await;
+        let plan = plan(&mut *store.reads.acquire().await?, raw_query, resume).await?;
         assert!(
             plan.contains(&format!("USING INDEX {index}"))
                 || plan.contains(&format!("USING COVERING INDEX {index}")),
@@ -108,18 +112,19 @@ async fn list_pages_are_read_off_an_index_in_order() {
         );
     }
     store.close(task).await;
+    Ok(())
 }
 
 #[tokio::test]
-async fn a_date_range_filter_is_served_by_the_last_modified_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, task) = open(&dir).await;
+async fn a_date_range_filter_is_served_by_the_last_modified_index() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (store, task) = open(&dir).await?;
     let plan = plan(
-        &mut store.reads.acquire().await.unwrap(),
+        &mut *store.reads.acquire().await?,
         "$filter=lastModifiedDateTime gt 2026-01-01T00:00:00Z&$orderby=lastModifiedDateTime",
         false,
     )
-    .await;
+    .await?;
     assert!(
         plan.contains(
             "USING INDEX vpp_tokens_by_last_modified (tenant_id=? AND last_modified_date_time>?)"
@@ -127,4 +132,5 @@ async fn a_date_range_filter_is_served_by_the_last_modified_index() {
         "plan: {plan}"
     );
     store.close(task).await;
+    Ok(())
 }

@@ -140,10 +140,10 @@ async fn apply_batch(
             continue;
         };
         let mut creates = vec![(tenant, token)];
-        while let Some(Write::Create { .. }) = writes.peek() {
-            if let Some(Write::Create { tenant, token }) = writes.next() {
-                creates.push((tenant, token));
-            }
+        while let Some(Write::Create { tenant, token }) =
+            writes.next_if(|next| matches!(next, Write::Create { .. }))
+        {
+            creates.push((tenant, token));
         }
         apply_creates(&mut transaction, creates, &mut outcomes).await?;
     }

@@ -167,7 +167,7 @@ impl Parser {
         matches!(self.peek(), Some(Token::Name(name)) if name == keyword)
     }
 
-    fn expect(&mut self, expected: Token, what: &str) -> Result<(), String> {
+    fn expect_token(&mut self, expected: Token, what: &str) -> Result<(), String> {
         match self.next() {
             Some(token) if token == expected => Ok(()),
             Some(token) => Err(format!("expected {what}, found {}", describe(&token))),
@@ -227,7 +227,7 @@ impl Parser {
         if self.peek() == Some(&Token::Open) {
             self.next();
             let inner = self.nested(Self::or)?;
-            self.expect(Token::Close, "')'")?;
+            self.expect_token(Token::Close, "')'")?;
             return Ok(inner);
         }
         self.node()?;
@@ -349,7 +349,7 @@ impl Parser {
                 ));
             }
         };
-        self.expect(Token::Open, "'('")?;
+        self.expect_token(Token::Open, "'('")?;
         let subject = match self.next() {
             Some(Token::Name(property)) => self.subject(&property)?,
             _ => {
@@ -366,7 +366,7 @@ impl Parser {
                 properties::property(id).name
             ));
         }
-        self.expect(Token::Comma, "','")?;
+        self.expect_token(Token::Comma, "','")?;
         let argument = match self.next() {
             Some(Token::Text(text)) => text,
             _ => {
@@ -375,7 +375,7 @@ impl Parser {
                 ));
             }
         };
-        self.expect(Token::Close, "')'")?;
+        self.expect_token(Token::Close, "')'")?;
         Ok(Filter::Text {
             function,
             subject,
@@ -398,7 +398,7 @@ impl Parser {
         if self.lambda_var.is_some() {
             return Err("nested lambda operators are not supported".to_owned());
         }
-        self.expect(Token::Open, "'('")?;
+        self.expect_token(Token::Open, "'('")?;
         if self.peek() == Some(&Token::Close) && quantifier == Quantifier::Any {
             self.next();
             return Ok(Filter::ScopeTags {
@@ -410,12 +410,12 @@ impl Parser {
             Some(Token::Name(name)) => name,
             _ => return Err("expected a lambda variable, as in any(t: t eq '0')".to_owned()),
         };
-        self.expect(Token::Colon, "':' after the lambda variable")?;
+        self.expect_token(Token::Colon, "':' after the lambda variable")?;
         self.lambda_var = Some(variable);
         let body = self.nested(Self::or);
         self.lambda_var = None;
         let body = body?;
-        self.expect(Token::Close, "')' closing the lambda")?;
+        self.expect_token(Token::Close, "')' closing the lambda")?;
         Ok(Filter::ScopeTags {
             quantifier,
             predicate: Some(Box::new(body)),
