@@ -51,7 +51,9 @@ impl Store {
         let mut conn = connect_writer(settings).await?;
         migrate(&mut conn, settings).await?;
         let reads = ReadPool::open(
-            &base_options(settings).read_only(true),
+            &base_options(settings)
+                .read_only(true)
+                .pragma("mmap_size", settings.read_mmap_bytes.to_string()),
             settings.read_pool_size,
         )
         .await?;
@@ -259,6 +261,8 @@ async fn connect_writer(settings: &DatabaseSettings) -> Result<SqliteConnection,
     }
     base_options(settings)
         .create_if_missing(true)
+        // The journals of the writer's savepoints stay in memory instead of a temporary file.
+        .pragma("temp_store", "memory")
         .connect()
         .await
         .map_err(|source| StoreError::Open {

@@ -3,17 +3,19 @@
 //! own, and those hand-offs, not SQLite, dominated the cost of a read when a page of 100 tokens
 //! came back as some 400 token and child rows from three statements. As one document per token,
 //! a get is one row and a page is one statement (and so one snapshot, without a transaction).
+//! The collections are read from the token row's own JSON copy of them, which the writer keeps
+//! beside the child tables, not gathered from those tables per token.
 
 use super::StoreError;
 use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, RevokeDetails, VppToken};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteConnection;
 use uuid::Uuid;
 
-/// The JSON document of the token row `t`, with its collections in ordinal order, as a literal
-/// so that `concat!` can build `&'static str` queries from it. Action results are arrays in the
-/// order of [`ActionDocument`]; JSON booleans are SQLite integers.
+/// The JSON document of the token row `t`, as a literal so that `concat!` can build
+/// `&'static str` queries from it. The collections come from the row's own copy of them (see
+/// [`collection_columns`]); JSON booleans are SQLite integers.
 macro_rules! token_document {
     () => {
         "json_object('seq', t.seq, 'id', t.id, 'organizationName', t.organization_name, \
@@ -25,14 +27,8 @@ macro_rules! token_document {
          'displayName', t.display_name, 'locationName', t.location_name, \
          'claimFromExternalMdm', t.claim_token_management_from_external_mdm, \
          'deliveryProtocol', t.apple_device_app_delivery_protocol_type, \
-         'actionResults', json((SELECT json_group_array(json_array(a.is_revoke_result, \
-             a.action_name, a.action_state, a.start_date_time, a.last_updated_date_time, \
-             a.action_failure_reason, a.failed_licenses_count, a.total_licenses_count) \
-             ORDER BY a.ordinal) FROM vpp_token_action_results a \
-             WHERE a.token_seq = t.seq)), \
-         'scopeTags', json((SELECT json_group_array(r.role_scope_tag_id ORDER BY r.ordinal) \
-             FROM vpp_token_role_scope_tag_ids r \
-             WHERE r.token_seq = t.seq)))"
+         'actionResults', json(t.action_results_json), \
+         'scopeTags', json(t.role_scope_tag_ids_json))"
     };
 }
 pub(crate) use token_document;
@@ -148,6 +144,32 @@ impl ActionDocument {
             revoke,
         })
     }
+}
+
+/// The row's copies of its collections (`action_results_json`, `role_scope_tag_ids_json`), in
+/// the storage form `token_document!` embeds and [`TokenDocument`] reads.
+pub fn collection_columns(token: &VppToken) -> Result<(String, String), StoreError> {
+    let results: Vec<_> = token.token_action_results.iter().map(action_row).collect();
+    let encode = |e: serde_json::Error| StoreError::CorruptValue(format!("collections: {e}"));
+    Ok((
+        serde_json::to_string(&results).map_err(encode)?,
+        serde_json::to_string(&token.role_scope_tag_ids).map_err(encode)?,
+    ))
+}
+
+/// An action result as the array [`ActionDocument`] reads.
+fn action_row(result: &ActionResult) -> impl Serialize + '_ {
+    let revoke = result.revoke.as_ref();
+    (
+        i64::from(revoke.is_some()),
+        &result.action_name,
+        result.action_state.as_str(),
+        result.start_date_time.to_storage(),
+        result.last_updated_date_time.to_storage(),
+        revoke.map(|r| r.action_failure_reason.as_str()),
+        revoke.map(|r| r.failed_licenses_count),
+        revoke.map(|r| r.total_licenses_count),
+    )
 }
 
 fn corrupt(column: &str, value: &str) -> StoreError {

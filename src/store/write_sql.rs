@@ -1,7 +1,7 @@
 //! The statements of the write path. Each function runs inside the writer's transaction.
 
 use super::StoreError;
-use super::rows::{StoredToken, load_token};
+use super::rows::{StoredToken, collection_columns, load_token};
 use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
@@ -32,16 +32,21 @@ pub async fn insert_tokens(
         .zip(tokens)
         .map(|(seq, (tenant, token))| (seq, *tenant, *token))
         .collect();
-    const COLUMNS: usize = 19;
-    for chunk in numbered.chunks(MAX_BOUND_VALUES / COLUMNS) {
+    let collections = numbered
+        .iter()
+        .map(|(_, _, token)| collection_columns(token))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<_> = numbered.iter().zip(collections).collect();
+    const COLUMNS: usize = 21;
+    for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO vpp_tokens (seq, tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
              expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
              last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
              display_name, location_name, claim_token_management_from_external_mdm, \
-             apple_device_app_delivery_protocol_type) ",
+             apple_device_app_delivery_protocol_type, action_results_json, role_scope_tag_ids_json) ",
         );
-        query.push_values(chunk, |mut row, (seq, tenant, token)| {
+        query.push_values(chunk, |mut row, ((seq, tenant, token), (results, tags))| {
             row.push_bind(*seq)
                 .push_bind(tenant.to_string())
                 .push_bind(token.id.hyphenated().to_string())
@@ -60,7 +65,9 @@ pub async fn insert_tokens(
                 .push_bind(token.display_name.clone())
                 .push_bind(token.location_name.clone())
                 .push_bind(token.claim_token_management_from_external_mdm)
-                .push_bind(token.apple_device_app_delivery_protocol_type.as_str());
+                .push_bind(token.apple_device_app_delivery_protocol_type.as_str())
+                .push_bind(results.clone())
+                .push_bind(tags.clone());
         });
         query.build().execute(&mut *conn).await?;
     }
@@ -98,19 +105,21 @@ fn child_rows<T>(
         })
 }
 
-/// Writes every scalar column of a stored token back.
+/// Writes every column of a stored token's row back, its copies of the collections included (the
+/// caller replaces the child rows that changed).
 async fn update_row(
     conn: &mut SqliteConnection,
     tenant: &str,
     token: &VppToken,
 ) -> Result<(), StoreError> {
+    let (results, tags) = collection_columns(token)?;
     sqlx::query(
         "UPDATE vpp_tokens SET organization_name = ?, vpp_token_account_type = ?, apple_id = ?, \
          expiration_date_time = ?, last_sync_date_time = ?, token = ?, last_modified_date_time = ?, \
          state = ?, last_sync_status = ?, automatically_update_apps = ?, country_or_region = ?, \
          data_sharing_consent_granted = ?, display_name = ?, location_name = ?, \
-         claim_token_management_from_external_mdm = ?, apple_device_app_delivery_protocol_type = ? \
-         WHERE tenant_id = ? AND id = ?",
+         claim_token_management_from_external_mdm = ?, apple_device_app_delivery_protocol_type = ?, \
+         action_results_json = ?, role_scope_tag_ids_json = ? WHERE tenant_id = ? AND id = ?",
     )
     .bind(&token.organization_name)
     .bind(token.vpp_token_account_type.as_str())
@@ -128,6 +137,8 @@ async fn update_row(
     .bind(&token.location_name)
     .bind(token.claim_token_management_from_external_mdm)
     .bind(token.apple_device_app_delivery_protocol_type.as_str())
+    .bind(results)
+    .bind(tags)
     .bind(tenant)
     .bind(token.id.hyphenated().to_string())
     .execute(&mut *conn)
