@@ -13,9 +13,28 @@ use uuid::Uuid;
 /// SQLite 3.32): multi-row inserts are cut into statements below it.
 const MAX_BOUND_VALUES: usize = 32_766;
 
+/// The statements of one write, sent to SQLite as one query text: sqlx runs each statement of a
+/// text in turn, binding each its own values, and every `execute` is a round trip to the
+/// connection's thread. In the writer those round trips, not SQLite, took most of a batch's time.
+type Statements = QueryBuilder<Sqlite>;
+
+fn statements() -> Statements {
+    QueryBuilder::new("")
+}
+
+async fn execute(
+    conn: &mut SqliteConnection,
+    mut statements: Statements,
+) -> Result<(), StoreError> {
+    if !statements.sql().as_str().is_empty() {
+        statements.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Inserts tokens and their child rows with one multi-row statement per table (more only when a
-/// statement would pass `MAX_BOUND_VALUES`): the writer's group commit stores a whole batch of
-/// creates this way.
+/// statement would pass `MAX_BOUND_VALUES`), all in one round trip: the writer's group commit
+/// stores a whole batch of creates this way.
 pub async fn insert_tokens(
     conn: &mut SqliteConnection,
     tokens: &[(&str, &VppToken)],
@@ -37,9 +56,10 @@ pub async fn insert_tokens(
         .map(|(_, _, token)| collection_columns(token))
         .collect::<Result<Vec<_>, _>>()?;
     let rows: Vec<_> = numbered.iter().zip(collections).collect();
+    let mut query = statements();
     const COLUMNS: usize = 21;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        query.push(
             "INSERT INTO vpp_tokens (seq, tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
              expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
              last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
@@ -69,18 +89,19 @@ pub async fn insert_tokens(
                 .push_bind(results.clone())
                 .push_bind(tags.clone());
         });
-        query.build().execute(&mut *conn).await?;
+        query.push(";");
     }
     let results: Vec<_> = numbered
         .iter()
         .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.token_action_results))
         .collect();
-    insert_action_results(conn, &results).await?;
+    push_action_results(&mut query, &results);
     let tags: Vec<_> = numbered
         .iter()
         .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.role_scope_tag_ids))
         .collect();
-    insert_scope_tags(conn, &tags).await
+    push_scope_tags(&mut query, &tags);
+    execute(conn, query).await
 }
 
 /// One element of a token's collection, as a row of its child table.
@@ -107,42 +128,54 @@ fn child_rows<T>(
 
 /// Writes every column of a stored token's row back, its copies of the collections included (the
 /// caller replaces the child rows that changed).
-async fn update_row(
-    conn: &mut SqliteConnection,
+fn push_update_row(
+    query: &mut Statements,
     tenant: &str,
     token: &VppToken,
 ) -> Result<(), StoreError> {
     let (results, tags) = collection_columns(token)?;
-    sqlx::query(
-        "UPDATE vpp_tokens SET organization_name = ?, vpp_token_account_type = ?, apple_id = ?, \
-         expiration_date_time = ?, last_sync_date_time = ?, token = ?, last_modified_date_time = ?, \
-         state = ?, last_sync_status = ?, automatically_update_apps = ?, country_or_region = ?, \
-         data_sharing_consent_granted = ?, display_name = ?, location_name = ?, \
-         claim_token_management_from_external_mdm = ?, apple_device_app_delivery_protocol_type = ?, \
-         action_results_json = ?, role_scope_tag_ids_json = ? WHERE tenant_id = ? AND id = ?",
-    )
-    .bind(&token.organization_name)
-    .bind(token.vpp_token_account_type.as_str())
-    .bind(&token.apple_id)
-    .bind(token.expiration_date_time.to_storage())
-    .bind(token.last_sync_date_time.to_storage())
-    .bind(&token.token)
-    .bind(token.last_modified_date_time.to_storage())
-    .bind(token.state.as_str())
-    .bind(token.last_sync_status.as_str())
-    .bind(token.automatically_update_apps)
-    .bind(&token.country_or_region)
-    .bind(token.data_sharing_consent_granted)
-    .bind(&token.display_name)
-    .bind(&token.location_name)
-    .bind(token.claim_token_management_from_external_mdm)
-    .bind(token.apple_device_app_delivery_protocol_type.as_str())
-    .bind(results)
-    .bind(tags)
-    .bind(tenant)
-    .bind(token.id.hyphenated().to_string())
-    .execute(&mut *conn)
-    .await?;
+    query
+        .push("UPDATE vpp_tokens SET organization_name = ")
+        .push_bind(token.organization_name.clone())
+        .push(", vpp_token_account_type = ")
+        .push_bind(token.vpp_token_account_type.as_str())
+        .push(", apple_id = ")
+        .push_bind(token.apple_id.clone())
+        .push(", expiration_date_time = ")
+        .push_bind(token.expiration_date_time.to_storage())
+        .push(", last_sync_date_time = ")
+        .push_bind(token.last_sync_date_time.to_storage())
+        .push(", token = ")
+        .push_bind(token.token.clone())
+        .push(", last_modified_date_time = ")
+        .push_bind(token.last_modified_date_time.to_storage())
+        .push(", state = ")
+        .push_bind(token.state.as_str())
+        .push(", last_sync_status = ")
+        .push_bind(token.last_sync_status.as_str())
+        .push(", automatically_update_apps = ")
+        .push_bind(token.automatically_update_apps)
+        .push(", country_or_region = ")
+        .push_bind(token.country_or_region.clone())
+        .push(", data_sharing_consent_granted = ")
+        .push_bind(token.data_sharing_consent_granted)
+        .push(", display_name = ")
+        .push_bind(token.display_name.clone())
+        .push(", location_name = ")
+        .push_bind(token.location_name.clone())
+        .push(", claim_token_management_from_external_mdm = ")
+        .push_bind(token.claim_token_management_from_external_mdm)
+        .push(", apple_device_app_delivery_protocol_type = ")
+        .push_bind(token.apple_device_app_delivery_protocol_type.as_str())
+        .push(", action_results_json = ")
+        .push_bind(results)
+        .push(", role_scope_tag_ids_json = ")
+        .push_bind(tags)
+        .push(" WHERE tenant_id = ")
+        .push_bind(tenant.to_owned())
+        .push(" AND id = ")
+        .push_bind(token.id.hyphenated().to_string())
+        .push(";");
     Ok(())
 }
 
@@ -161,13 +194,15 @@ pub async fn update_token(
     let tags_changed = changes.role_scope_tag_ids.is_some();
     token.apply(changes);
     token.last_modified_date_time = now;
-    update_row(conn, tenant, &token).await?;
+    let mut query = statements();
+    push_update_row(&mut query, tenant, &token)?;
     if results_changed {
-        replace_action_results(conn, seq, &token.token_action_results).await?;
+        push_replace_action_results(&mut query, seq, &token.token_action_results);
     }
     if tags_changed {
-        replace_scope_tags(conn, seq, &token.role_scope_tag_ids).await?;
+        push_replace_scope_tags(&mut query, seq, &token.role_scope_tag_ids);
     }
+    execute(conn, query).await?;
     Ok(Some(token))
 }
 
@@ -183,9 +218,11 @@ pub async fn record_action(
     };
     let before = token.token_action_results.len();
     action(&mut token);
-    update_row(conn, tenant, &token).await?;
+    let mut query = statements();
+    push_update_row(&mut query, tenant, &token)?;
     let added: Vec<_> = child_rows(seq, before, &token.token_action_results[before..]).collect();
-    insert_action_results(conn, &added).await?;
+    push_action_results(&mut query, &added);
+    execute(conn, query).await?;
     Ok(Some(token))
 }
 
@@ -234,13 +271,10 @@ pub async fn touch_all_syncs(
     Ok(())
 }
 
-async fn insert_action_results(
-    conn: &mut SqliteConnection,
-    rows: &[ChildRow<'_, ActionResult>],
-) -> Result<(), StoreError> {
+fn push_action_results(query: &mut Statements, rows: &[ChildRow<'_, ActionResult>]) {
     const COLUMNS: usize = 10;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        query.push(
             "INSERT INTO vpp_token_action_results (token_seq, ordinal, is_revoke_result, \
              action_name, action_state, start_date_time, last_updated_date_time, action_failure_reason, \
              failed_licenses_count, total_licenses_count) ",
@@ -259,18 +293,14 @@ async fn insert_action_results(
                 .push_bind(revoke.map(|r| r.failed_licenses_count))
                 .push_bind(revoke.map(|r| r.total_licenses_count));
         });
-        query.build().execute(&mut *conn).await?;
+        query.push(";");
     }
-    Ok(())
 }
 
-async fn insert_scope_tags(
-    conn: &mut SqliteConnection,
-    rows: &[ChildRow<'_, String>],
-) -> Result<(), StoreError> {
+fn push_scope_tags(query: &mut Statements, rows: &[ChildRow<'_, String>]) {
     const COLUMNS: usize = 3;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        query.push(
             "INSERT INTO vpp_token_role_scope_tag_ids (token_seq, ordinal, role_scope_tag_id) ",
         );
         query.push_values(chunk, |mut row, child| {
@@ -278,9 +308,8 @@ async fn insert_scope_tags(
                 .push_bind(child.ordinal as i64)
                 .push_bind(child.item.clone());
         });
-        query.build().execute(&mut *conn).await?;
+        query.push(";");
     }
-    Ok(())
 }
 
 /// The ids among `tokens` that `tenant` already stores, with their seq.
@@ -320,35 +349,29 @@ pub async fn replace_token(
     seq: i64,
     token: &VppToken,
 ) -> Result<(), StoreError> {
-    update_row(conn, tenant, token).await?;
-    replace_action_results(conn, seq, &token.token_action_results).await?;
-    replace_scope_tags(conn, seq, &token.role_scope_tag_ids).await
+    let mut query = statements();
+    push_update_row(&mut query, tenant, token)?;
+    push_replace_action_results(&mut query, seq, &token.token_action_results);
+    push_replace_scope_tags(&mut query, seq, &token.role_scope_tag_ids);
+    execute(conn, query).await
 }
 
-async fn replace_action_results(
-    conn: &mut SqliteConnection,
-    seq: i64,
-    results: &[ActionResult],
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM vpp_token_action_results WHERE token_seq = ?")
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
+fn push_replace_action_results(query: &mut Statements, seq: i64, results: &[ActionResult]) {
+    query
+        .push("DELETE FROM vpp_token_action_results WHERE token_seq = ")
+        .push_bind(seq)
+        .push(";");
     let rows: Vec<_> = child_rows(seq, 0, results).collect();
-    insert_action_results(conn, &rows).await
+    push_action_results(query, &rows);
 }
 
-async fn replace_scope_tags(
-    conn: &mut SqliteConnection,
-    seq: i64,
-    tags: &[String],
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM vpp_token_role_scope_tag_ids WHERE token_seq = ?")
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
+fn push_replace_scope_tags(query: &mut Statements, seq: i64, tags: &[String]) {
+    query
+        .push("DELETE FROM vpp_token_role_scope_tag_ids WHERE token_seq = ")
+        .push_bind(seq)
+        .push(";");
     let rows: Vec<_> = child_rows(seq, 0, tags).collect();
-    insert_scope_tags(conn, &rows).await
+    push_scope_tags(query, &rows);
 }
 
 pub async fn upsert_license(
