@@ -72,8 +72,6 @@ pub struct DatabaseSettings {
     pub path: PathBuf,
     pub synchronous: Synchronous,
     pub read_pool_size: u32,
-    /// Bytes of the database file each read connection maps into memory (0: none).
-    pub read_mmap_bytes: u64,
     pub group_commit: bool,
     pub max_batch: usize,
 }

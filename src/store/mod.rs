@@ -51,9 +51,7 @@ impl Store {
         let mut conn = connect_writer(settings).await?;
         migrate(&mut conn, settings).await?;
         let reads = ReadPool::open(
-            &base_options(settings)
-                .read_only(true)
-                .pragma("mmap_size", settings.read_mmap_bytes.to_string()),
+            &base_options(settings).read_only(true),
             settings.read_pool_size,
         )
         .await?;

@@ -21,7 +21,6 @@ async fn open(dir: &tempfile::TempDir) -> TestResult<(Store, super::WriterTask)>
         path: dir.path().join("plans.db"),
         synchronous: Synchronous::Full,
         read_pool_size: 1,
-        read_mmap_bytes: 0,
         group_commit: true,
         max_batch: 16,
     };
