@@ -51,7 +51,9 @@ impl Store {
         let mut conn = connect_writer(settings).await?;
         migrate(&mut conn, settings).await?;
         let reads = ReadPool::open(
-            &base_options(settings).read_only(true),
+            &base_options(settings)
+                .read_only(true)
+                .row_buffer_size(READ_ROW_BUFFER),
             settings.read_pool_size,
         )
         .await?;
@@ -237,6 +239,11 @@ fn found_outcome(outcome: Outcome) -> Result<bool, StoreError> {
         ))),
     }
 }
+
+/// Rows a read connection's SQLite thread may run ahead of its reader. With sqlx's default of 50
+/// that thread stopped to wait for the reader twice on every page of 100 (101 rows); with room
+/// for the largest page (`$top` 999, and one more row) it never waits.
+const READ_ROW_BUFFER: usize = 1024;
 
 fn base_options(settings: &DatabaseSettings) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
