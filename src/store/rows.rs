@@ -11,24 +11,22 @@ use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, RevokeDetails, VppToken};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteConnection;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// The JSON document of the token row `t`, as a literal so that `concat!` can build
-/// `&'static str` queries from it. The collections come from the row's own copy of them (see
-/// [`collection_columns`]); JSON booleans are SQLite integers.
+/// `&'static str` queries from it. It is an array in the field order of [`TokenDocument`], not an
+/// object: without the keys SQLite writes and serde reads a third less text per token. The
+/// collections come from the row's own copy of them (see [`collection_columns`]); JSON booleans
+/// are SQLite integers.
 macro_rules! token_document {
     () => {
-        "json_object('seq', t.seq, 'id', t.id, 'organizationName', t.organization_name, \
-         'accountType', t.vpp_token_account_type, 'appleId', t.apple_id, \
-         'expiration', t.expiration_date_time, 'lastSync', t.last_sync_date_time, \
-         'token', t.token, 'lastModified', t.last_modified_date_time, 'state', t.state, \
-         'lastSyncStatus', t.last_sync_status, 'autoUpdate', t.automatically_update_apps, \
-         'countryOrRegion', t.country_or_region, 'consent', t.data_sharing_consent_granted, \
-         'displayName', t.display_name, 'locationName', t.location_name, \
-         'claimFromExternalMdm', t.claim_token_management_from_external_mdm, \
-         'deliveryProtocol', t.apple_device_app_delivery_protocol_type, \
-         'actionResults', json(t.action_results_json), \
-         'scopeTags', json(t.role_scope_tag_ids_json))"
+        "json_array(t.seq, t.id, t.organization_name, t.vpp_token_account_type, t.apple_id, \
+         t.expiration_date_time, t.last_sync_date_time, t.token, t.last_modified_date_time, \
+         t.state, t.last_sync_status, t.automatically_update_apps, t.country_or_region, \
+         t.data_sharing_consent_granted, t.display_name, t.location_name, \
+         t.claim_token_management_from_external_mdm, t.apple_device_app_delivery_protocol_type, \
+         json(t.action_results_json), json(t.role_scope_tag_ids_json))"
     };
 }
 pub(crate) use token_document;
@@ -39,42 +37,51 @@ pub struct StoredToken {
     pub token: VppToken,
 }
 
-/// A token document as `token_document!` writes it; values are still in storage form.
+/// A token document as `token_document!` writes it (an array, read in field order); values are
+/// still in storage form. Values that are only parsed borrow from the document.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TokenDocument {
+struct TokenDocument<'a> {
     seq: i64,
-    id: String,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     organization_name: Option<String>,
-    account_type: String,
+    #[serde(borrow)]
+    account_type: Cow<'a, str>,
     apple_id: Option<String>,
-    expiration: String,
-    last_sync: String,
+    #[serde(borrow)]
+    expiration: Cow<'a, str>,
+    #[serde(borrow)]
+    last_sync: Cow<'a, str>,
     token: Option<String>,
-    last_modified: String,
-    state: String,
-    last_sync_status: String,
+    #[serde(borrow)]
+    last_modified: Cow<'a, str>,
+    #[serde(borrow)]
+    state: Cow<'a, str>,
+    #[serde(borrow)]
+    last_sync_status: Cow<'a, str>,
     auto_update: i64,
     country_or_region: Option<String>,
     consent: i64,
     display_name: Option<String>,
     location_name: Option<String>,
     claim_from_external_mdm: i64,
-    delivery_protocol: String,
-    action_results: Vec<ActionDocument>,
+    #[serde(borrow)]
+    delivery_protocol: Cow<'a, str>,
+    #[serde(borrow)]
+    action_results: Vec<ActionDocument<'a>>,
     scope_tags: Vec<String>,
 }
 
 /// `[is_revoke_result, action_name, action_state, start, last_updated, failure_reason, failed,
 /// total]`.
 #[derive(Deserialize)]
-struct ActionDocument(
+struct ActionDocument<'a>(
     i64,
     Option<String>,
-    String,
-    String,
-    String,
-    Option<String>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
     Option<i32>,
     Option<i32>,
 );
@@ -86,7 +93,7 @@ pub fn parse_token(document: &str) -> Result<StoredToken, StoreError> {
     document.into_stored()
 }
 
-impl TokenDocument {
+impl TokenDocument<'_> {
     fn into_stored(self) -> Result<StoredToken, StoreError> {
         let token = VppToken {
             id: Uuid::parse_str(&self.id).map_err(|_| corrupt("id", &self.id))?,
@@ -123,7 +130,7 @@ impl TokenDocument {
     }
 }
 
-impl ActionDocument {
+impl ActionDocument<'_> {
     fn into_result(self) -> Result<ActionResult, StoreError> {
         let ActionDocument(is_revoke, name, state, start, last_updated, reason, failed, total) =
             self;
