@@ -1,7 +1,8 @@
 //! The single owner of the write connection. Writes queue here; the writer takes everything
-//! waiting (up to `max_batch`) into one transaction, runs each write inside its own savepoint
-//! (so one write's failure does not fail its neighbours), commits once (one fsync for the batch)
-//! and only then answers each caller. With group commit off, `max_batch` is 1.
+//! waiting (up to `max_batch`) into one transaction, runs each write (or each run of consecutive
+//! creates, inserted together) inside its own savepoint, so that one write's failure does not
+//! fail its neighbours, commits once (one fsync for the batch) and only then answers each caller.
+//! With group commit off, `max_batch` is 1.
 
 use super::StoreError;
 use super::load::{self, Load, LoadReport};
