@@ -9,7 +9,7 @@
 use super::StoreError;
 use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, RevokeDetails, VppToken};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::sqlite::SqliteConnection;
 use std::borrow::Cow;
 use uuid::Uuid;
@@ -156,16 +156,35 @@ impl ActionDocument<'_> {
 /// The row's copies of its collections (`action_results_json`, `role_scope_tag_ids_json`), in
 /// the storage form `token_document!` embeds and [`TokenDocument`] reads.
 pub fn collection_columns(token: &VppToken) -> Result<(String, String), StoreError> {
-    let results: Vec<_> = token.token_action_results.iter().map(action_row).collect();
-    let encode = |e: serde_json::Error| StoreError::CorruptValue(format!("collections: {e}"));
+    let results: Vec<_> = token
+        .token_action_results
+        .iter()
+        .map(action_columns)
+        .collect();
+    let encode = |e: serde_json::Error| {
+        StoreError::CorruptValue(format!("the collections could not be written as JSON: {e}"))
+    };
     Ok((
         serde_json::to_string(&results).map_err(encode)?,
         serde_json::to_string(&token.role_scope_tag_ids).map_err(encode)?,
     ))
 }
 
-/// An action result as the array [`ActionDocument`] reads.
-fn action_row(result: &ActionResult) -> impl Serialize + '_ {
+/// An action result in storage form: the columns of `vpp_token_action_results` after its key,
+/// and the array [`ActionDocument`] reads, in that order. Both copies are written from this one
+/// mapping, so they cannot disagree.
+pub type ActionColumns<'a> = (
+    i64,
+    &'a Option<String>,
+    &'static str,
+    String,
+    String,
+    Option<&'static str>,
+    Option<i32>,
+    Option<i32>,
+);
+
+pub fn action_columns(result: &ActionResult) -> ActionColumns<'_> {
     let revoke = result.revoke.as_ref();
     (
         i64::from(revoke.is_some()),

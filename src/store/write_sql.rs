@@ -1,7 +1,7 @@
 //! The statements of the write path. Each function runs inside the writer's transaction.
 
 use super::StoreError;
-use super::rows::{StoredToken, collection_columns, load_token};
+use super::rows::{StoredToken, action_columns, collection_columns, load_token};
 use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
@@ -280,18 +280,18 @@ fn push_action_results(query: &mut Statements, rows: &[ChildRow<'_, ActionResult
              failed_licenses_count, total_licenses_count) ",
         );
         query.push_values(chunk, |mut row, child| {
-            let result = child.item;
-            let revoke = result.revoke.as_ref();
+            let (is_revoke, name, state, start, last_updated, reason, failed, total) =
+                action_columns(child.item);
             row.push_bind(child.token_seq)
                 .push_bind(child.ordinal as i64)
-                .push_bind(revoke.is_some())
-                .push_bind(result.action_name.clone())
-                .push_bind(result.action_state.as_str())
-                .push_bind(result.start_date_time.to_storage())
-                .push_bind(result.last_updated_date_time.to_storage())
-                .push_bind(revoke.map(|r| r.action_failure_reason.as_str()))
-                .push_bind(revoke.map(|r| r.failed_licenses_count))
-                .push_bind(revoke.map(|r| r.total_licenses_count));
+                .push_bind(is_revoke)
+                .push_bind(name.clone())
+                .push_bind(state)
+                .push_bind(start)
+                .push_bind(last_updated)
+                .push_bind(reason)
+                .push_bind(failed)
+                .push_bind(total);
         });
         query.push(";");
     }
