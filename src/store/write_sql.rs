@@ -5,6 +5,7 @@ use super::rows::{StoredToken, action_columns, collection_columns, load_token};
 use crate::domain::enums::WireEnum;
 use crate::domain::{ActionResult, GraphDateTime, License, TokenChanges, VppToken};
 use sqlx::QueryBuilder;
+use sqlx::query_builder::Separated;
 use sqlx::sqlite::{Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -33,42 +34,61 @@ async fn execute(
 }
 
 /// Inserts tokens and their child rows with one multi-row statement per table (more only when a
-/// statement would pass `MAX_BOUND_VALUES`), all in one round trip: the writer's group commit
-/// stores a whole batch of creates this way.
+/// statement would pass `MAX_BOUND_VALUES`), all in one round trip. Fixture loads use it inside
+/// their transaction.
 pub async fn insert_tokens(
     conn: &mut SqliteConnection,
     tokens: &[(&str, &VppToken)],
 ) -> Result<(), StoreError> {
-    // The writer is the only writer, so it can number the tokens itself, exactly as
-    // AUTOINCREMENT would (one past the largest seq ever used), and key their child rows by those
-    // numbers without reading them back.
-    let last_seq: i64 = sqlx::query_scalar(
-        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vpp_tokens'), 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let numbered: Vec<(i64, &str, &VppToken)> = (last_seq + 1..)
-        .zip(tokens)
-        .map(|(seq, (tenant, token))| (seq, *tenant, *token))
-        .collect();
-    let collections = numbered
-        .iter()
-        .map(|(_, _, token)| collection_columns(token))
-        .collect::<Result<Vec<_>, _>>()?;
-    let rows: Vec<_> = numbered.iter().zip(collections).collect();
     let mut query = statements();
-    const COLUMNS: usize = 21;
+    push_insert_tokens(&mut query, tokens)?;
+    execute(conn, query).await
+}
+
+/// Stores tokens in a transaction of their own whose `BEGIN` and `COMMIT` travel in the same
+/// query text as the inserts: one round trip to SQLite's thread where a `Transaction` would
+/// make three. The writer's batches of creates, the commonest batch under load, go this way.
+/// On failure the transaction is rolled back, so nothing of it stays.
+pub async fn insert_tokens_committed(
+    conn: &mut SqliteConnection,
+    tokens: &[(&str, &VppToken)],
+) -> Result<(), StoreError> {
+    let mut query = statements();
+    query.push("BEGIN;");
+    push_insert_tokens(&mut query, tokens)?;
+    query.push("COMMIT;");
+    let stored = execute(conn, query).await;
+    if stored.is_err() {
+        // The text stops at the statement that failed, which leaves the transaction open
+        // (unless SQLite already rolled it back, and then this ROLLBACK has nothing to do).
+        if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+            tracing::debug!(error = %e, "rolling back a failed batch of creates");
+        }
+    }
+    stored
+}
+
+fn push_insert_tokens(
+    query: &mut Statements,
+    tokens: &[(&str, &VppToken)],
+) -> Result<(), StoreError> {
+    let collections = tokens
+        .iter()
+        .map(|(_, token)| collection_columns(token))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<_> = tokens.iter().zip(collections).collect();
+    const COLUMNS: usize = 20;
     for chunk in rows.chunks(MAX_BOUND_VALUES / COLUMNS) {
+        // No seq: AUTOINCREMENT numbers the rows in the order of the VALUES list.
         query.push(
-            "INSERT INTO vpp_tokens (seq, tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
+            "INSERT INTO vpp_tokens (tenant_id, id, organization_name, vpp_token_account_type, apple_id, \
              expiration_date_time, last_sync_date_time, token, last_modified_date_time, state, \
              last_sync_status, automatically_update_apps, country_or_region, data_sharing_consent_granted, \
              display_name, location_name, claim_token_management_from_external_mdm, \
              apple_device_app_delivery_protocol_type, action_results_json, role_scope_tag_ids_json) ",
         );
-        query.push_values(chunk, |mut row, ((seq, tenant, token), (results, tags))| {
-            row.push_bind(*seq)
-                .push_bind(tenant.to_string())
+        query.push_values(chunk, |mut row, ((tenant, token), (results, tags))| {
+            row.push_bind(tenant.to_string())
                 .push_bind(token.id.hyphenated().to_string())
                 .push_bind(token.organization_name.clone())
                 .push_bind(token.vpp_token_account_type.as_str())
@@ -91,28 +111,52 @@ pub async fn insert_tokens(
         });
         query.push(";");
     }
-    let results: Vec<_> = numbered
-        .iter()
-        .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.token_action_results))
+    // Counted back from the last token inserted: the first of n is n - 1 before the last.
+    let parents = (0..tokens.len())
+        .rev()
+        .map(|back| Parent::Inserted { back: back as i64 });
+    let results: Vec<_> = parents
+        .clone()
+        .zip(tokens)
+        .flat_map(|(parent, (_, token))| child_rows(parent, 0, &token.token_action_results))
         .collect();
-    push_action_results(&mut query, &results);
-    let tags: Vec<_> = numbered
-        .iter()
-        .flat_map(|(seq, _, token)| child_rows(*seq, 0, &token.role_scope_tag_ids))
+    push_action_results(query, &results);
+    let tags: Vec<_> = parents
+        .zip(tokens)
+        .flat_map(|(parent, (_, token))| child_rows(parent, 0, &token.role_scope_tag_ids))
         .collect();
-    push_scope_tags(&mut query, &tags);
-    execute(conn, query).await
+    push_scope_tags(query, &tags);
+    Ok(())
+}
+
+/// The token a child row belongs to.
+#[derive(Clone, Copy)]
+enum Parent {
+    /// A stored token, by its seq.
+    Stored(i64),
+    /// A token the same query text has just inserted, `back` places before the last one. Its seq
+    /// is read from `sqlite_sequence`, where AUTOINCREMENT keeps the largest seq it has given.
+    Inserted { back: i64 },
+}
+
+fn push_parent(row: &mut Separated<'_, Sqlite, &str>, parent: Parent) {
+    match parent {
+        Parent::Stored(seq) => row.push_bind(seq),
+        Parent::Inserted { back } => row
+            .push("(SELECT seq FROM sqlite_sequence WHERE name = 'vpp_tokens') - ")
+            .push_bind_unseparated(back),
+    };
 }
 
 /// One element of a token's collection, as a row of its child table.
 struct ChildRow<'a, T> {
-    token_seq: i64,
+    parent: Parent,
     ordinal: usize,
     item: &'a T,
 }
 
 fn child_rows<T>(
-    token_seq: i64,
+    parent: Parent,
     first_ordinal: usize,
     items: &[T],
 ) -> impl Iterator<Item = ChildRow<'_, T>> {
@@ -120,7 +164,7 @@ fn child_rows<T>(
         .iter()
         .enumerate()
         .map(move |(offset, item)| ChildRow {
-            token_seq,
+            parent,
             ordinal: first_ordinal + offset,
             item,
         })
@@ -220,7 +264,12 @@ pub async fn record_action(
     action(&mut token);
     let mut query = statements();
     push_update_row(&mut query, tenant, &token)?;
-    let added: Vec<_> = child_rows(seq, before, &token.token_action_results[before..]).collect();
+    let added: Vec<_> = child_rows(
+        Parent::Stored(seq),
+        before,
+        &token.token_action_results[before..],
+    )
+    .collect();
     push_action_results(&mut query, &added);
     execute(conn, query).await?;
     Ok(Some(token))
@@ -282,8 +331,8 @@ fn push_action_results(query: &mut Statements, rows: &[ChildRow<'_, ActionResult
         query.push_values(chunk, |mut row, child| {
             let (is_revoke, name, state, start, last_updated, reason, failed, total) =
                 action_columns(child.item);
-            row.push_bind(child.token_seq)
-                .push_bind(child.ordinal as i64)
+            push_parent(&mut row, child.parent);
+            row.push_bind(child.ordinal as i64)
                 .push_bind(is_revoke)
                 .push_bind(name.clone())
                 .push_bind(state)
@@ -304,8 +353,8 @@ fn push_scope_tags(query: &mut Statements, rows: &[ChildRow<'_, String>]) {
             "INSERT INTO vpp_token_role_scope_tag_ids (token_seq, ordinal, role_scope_tag_id) ",
         );
         query.push_values(chunk, |mut row, child| {
-            row.push_bind(child.token_seq)
-                .push_bind(child.ordinal as i64)
+            push_parent(&mut row, child.parent);
+            row.push_bind(child.ordinal as i64)
                 .push_bind(child.item.clone());
         });
         query.push(";");
@@ -361,7 +410,7 @@ fn push_replace_action_results(query: &mut Statements, seq: i64, results: &[Acti
         .push("DELETE FROM vpp_token_action_results WHERE token_seq = ")
         .push_bind(seq)
         .push(";");
-    let rows: Vec<_> = child_rows(seq, 0, results).collect();
+    let rows: Vec<_> = child_rows(Parent::Stored(seq), 0, results).collect();
     push_action_results(query, &rows);
 }
 
@@ -370,7 +419,7 @@ fn push_replace_scope_tags(query: &mut Statements, seq: i64, tags: &[String]) {
         .push("DELETE FROM vpp_token_role_scope_tag_ids WHERE token_seq = ")
         .push_bind(seq)
         .push(";");
-    let rows: Vec<_> = child_rows(seq, 0, tags).collect();
+    let rows: Vec<_> = child_rows(Parent::Stored(seq), 0, tags).collect();
     push_scope_tags(query, &rows);
 }
 

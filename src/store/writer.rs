@@ -2,7 +2,9 @@
 //! waiting (up to `max_batch`) into one transaction, runs each write (or each run of consecutive
 //! creates, inserted together) inside its own savepoint, so that one write's failure does not
 //! fail its neighbours, commits once (one fsync for the batch) and only then answers each caller.
-//! With group commit off, `max_batch` is 1.
+//! A batch of nothing but creates, the commonest under load, first goes in whole, with its
+//! transaction begun and committed in the same query text as its inserts; only if that fails
+//! does it take the savepoint path. With group commit off, `max_batch` is 1.
 
 use super::StoreError;
 use super::load::{self, Load, LoadReport};
@@ -46,6 +48,15 @@ pub enum Write {
     },
     /// Fixtures, reset and import: one transaction however large.
     Load(Box<Load>),
+}
+
+impl Write {
+    fn as_create(&self) -> Option<(&str, &VppToken)> {
+        match self {
+            Write::Create { tenant, token } => Some((tenant, token)),
+            _ => None,
+        }
+    }
 }
 
 /// What a write found: the token after it, whether its target existed, or nothing to report.
@@ -132,6 +143,20 @@ async fn apply_batch(
     conn: &mut SqliteConnection,
     writes: Vec<Write>,
 ) -> Result<Vec<Result<Outcome, StoreError>>, sqlx::Error> {
+    if let Some(creates) = writes
+        .iter()
+        .map(Write::as_create)
+        .collect::<Option<Vec<_>>>()
+    {
+        // Their input is validated and their ids are fresh, so this rarely fails; when it does,
+        // nothing of it stays, and the general path below finds the one at fault.
+        match write_sql::insert_tokens_committed(conn, &creates).await {
+            Ok(()) => return Ok(writes.iter().map(|_| Ok(Outcome::Done)).collect()),
+            Err(e) => {
+                tracing::warn!(error = %e, creates = creates.len(), "a batch of creates failed; retrying each in its own savepoint");
+            }
+        }
+    }
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut transaction = Connection::begin(&mut *conn).await?;
     let mut writes = writes.into_iter().peekable();
@@ -146,16 +171,7 @@ async fn apply_batch(
         {
             creates.push((tenant, token));
         }
-        if creates.len() > 1 && outcomes.is_empty() {
-            // Nothing precedes these creates in the transaction, so it can stand in for their
-            // savepoint: two round trips fewer on the commonest batch, all creates.
-            if insert_together(&mut transaction, &creates).await {
-                outcomes.extend(creates.iter().map(|_| Ok(Outcome::Done)));
-                continue;
-            }
-            transaction.rollback().await?;
-            transaction = Connection::begin(&mut *conn).await?;
-        } else if creates.len() > 1 {
+        if creates.len() > 1 {
             let mut savepoint = Connection::begin(&mut *transaction).await?;
             if insert_together(&mut savepoint, &creates).await {
                 savepoint.commit().await?;
@@ -172,9 +188,9 @@ async fn apply_batch(
     Ok(outcomes)
 }
 
-/// Consecutive creates go in together, a few multi-row statements for the lot. Their input is
-/// validated and their ids are fresh, so this rarely fails; when it does (false), the caller
-/// undoes it and retries each create on its own, so that only the one at fault fails.
+/// Consecutive creates among other writes go in together, a few multi-row statements for the
+/// lot. When that fails (false), the caller undoes it and retries each create on its own, so
+/// that only the one at fault fails.
 async fn insert_together(conn: &mut SqliteConnection, creates: &[(String, Box<VppToken>)]) -> bool {
     let rows: Vec<(&str, &VppToken)> = creates
         .iter()
@@ -183,7 +199,7 @@ async fn insert_together(conn: &mut SqliteConnection, creates: &[(String, Box<Vp
     match write_sql::insert_tokens(conn, &rows).await {
         Ok(()) => true,
         Err(e) => {
-            tracing::warn!(error = %e, creates = creates.len(), "a batch of creates failed; retrying one by one");
+            tracing::warn!(error = %e, creates = creates.len(), "creates inserted together failed; retrying one by one");
             false
         }
     }
@@ -278,6 +294,53 @@ mod tests {
             .iter()
             .map(|id| Uuid::parse_str(id))
             .collect::<Result<_, _>>()?)
+    }
+
+    fn create_tagged(id: Uuid, tags: &[&str]) -> Write {
+        let mut token = VppToken::new(id, GraphDateTime::now());
+        token.role_scope_tag_ids = tags.iter().map(|tag| tag.to_string()).collect();
+        Write::Create {
+            tenant: TENANT.to_owned(),
+            token: Box::new(token),
+        }
+    }
+
+    /// A batch's child rows name their tokens by the seq SQLite gives them, counted back from the
+    /// last token of the batch: each row must land on its own token, not on a neighbour.
+    #[tokio::test]
+    async fn child_rows_of_a_batch_belong_to_their_own_tokens() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut conn = migrated(&dir).await?;
+        let first = Uuid::new_v4();
+        apply_batch(&mut conn, vec![create_tagged(first, &["1"])]).await?;
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let outcomes = apply_batch(
+            &mut conn,
+            vec![
+                create_tagged(a, &["3", "4"]),
+                create_tagged(b, &[]),
+                create_tagged(c, &["5"]),
+            ],
+        )
+        .await?;
+        assert!(
+            outcomes
+                .iter()
+                .all(|outcome| matches!(outcome, Ok(Outcome::Done))),
+            "{outcomes:?}"
+        );
+        let tags: Vec<(String, String)> = sqlx::query_as(
+            "SELECT t.id, r.role_scope_tag_id FROM vpp_token_role_scope_tag_ids r \
+             JOIN vpp_tokens t ON t.seq = r.token_seq ORDER BY t.seq, r.ordinal",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let expected: Vec<(String, String)> = [(first, "1"), (a, "3"), (a, "4"), (c, "5")]
+            .iter()
+            .map(|(id, tag)| (id.hyphenated().to_string(), tag.to_string()))
+            .collect();
+        assert_eq!(tags, expected);
+        Ok(())
     }
 
     /// A create whose id is taken fails the multi-row insert of its batch; it alone must fail.
