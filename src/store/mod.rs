@@ -1,5 +1,6 @@
 //! All SQL lives here: the schema (embedded migrations), the read pool, and the single writer.
 
+mod checkpointer;
 mod error;
 mod filter_sql;
 mod load;
@@ -22,6 +23,7 @@ use writer::{Outcome, Write, WriterHandle};
 use crate::config::{DatabaseSettings, Synchronous};
 use crate::domain::{GraphDateTime, TenantData, TokenChanges, VppToken};
 use crate::graph::filter::Filter;
+use checkpointer::Checkpointer;
 use read_pool::ReadPool;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
@@ -62,7 +64,8 @@ impl Store {
         } else {
             1
         };
-        let (writer, task) = WriterHandle::spawn(conn, max_batch);
+        let checkpoints = Checkpointer::spawn(base_options(settings).connect().await?);
+        let (writer, task) = WriterHandle::spawn(conn, checkpoints, max_batch);
         Ok((
             Store {
                 reads: Arc::new(reads),
@@ -268,6 +271,11 @@ async fn connect_writer(settings: &DatabaseSettings) -> Result<SqliteConnection,
         .create_if_missing(true)
         // The journals of the writer's savepoints stay in memory instead of a temporary file.
         .pragma("temp_store", "memory")
+        // Checkpoints are the checkpointer's; the writer keeps one only as a backstop.
+        .pragma(
+            "wal_autocheckpoint",
+            checkpointer::WAL_BACKSTOP_PAGES.to_string(),
+        )
         .connect()
         .await
         .map_err(|source| StoreError::Open {

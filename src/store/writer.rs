@@ -7,6 +7,7 @@
 //! does it take the savepoint path. With group commit off, `max_batch` is 1.
 
 use super::StoreError;
+use super::checkpointer::Checkpointer;
 use super::load::{self, Load, LoadReport};
 use super::write_sql;
 use crate::domain::{GraphDateTime, TokenChanges, VppToken};
@@ -85,9 +86,13 @@ const QUEUE_CAPACITY: usize = 4096;
 impl WriterHandle {
     /// Starts the writer task on `conn`; it ends, closing the connection, when every handle is
     /// dropped.
-    pub fn spawn(conn: SqliteConnection, max_batch: usize) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn spawn(
+        conn: SqliteConnection,
+        checkpointer: Checkpointer,
+        max_batch: usize,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let task = tokio::spawn(run(conn, queue, max_batch.max(1)));
+        let task = tokio::spawn(run(conn, checkpointer, queue, max_batch.max(1)));
         (WriterHandle { jobs }, task)
     }
 
@@ -102,11 +107,18 @@ impl WriterHandle {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, max_batch: usize) {
+async fn run(
+    mut conn: SqliteConnection,
+    checkpointer: Checkpointer,
+    mut queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while queue.recv_many(&mut batch, max_batch).await > 0 {
         commit_batch(&mut conn, std::mem::take(&mut batch)).await;
+        checkpointer.committed();
     }
+    checkpointer.stop().await;
     // Every handle is gone: fold the WAL back into the database file before closing.
     if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&mut conn)
