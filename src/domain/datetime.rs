@@ -58,11 +58,17 @@ impl GraphDateTime {
         }
         let offset = parse_offset(rest)?;
         let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
-        let local = offset
-            .from_local_datetime(&NaiveDateTime::new(date, time))
-            .single()?;
+        let local = NaiveDateTime::new(date, time);
+        // Stored values, which list pages read several of per token, are UTC: nothing to shift.
+        let utc = if offset.local_minus_utc() == 0 {
+            Utc.from_utc_datetime(&local)
+        } else {
+            offset
+                .from_local_datetime(&local)
+                .single()?
+                .with_timezone(&Utc)
+        };
         // An offset can carry 9999-12-31 or 0001-01-01 out of the four-digit years Graph has.
-        let utc = local.with_timezone(&Utc);
         (1..=9999)
             .contains(&utc.year())
             .then_some(GraphDateTime(utc))
@@ -95,8 +101,26 @@ impl GraphDateTime {
         out
     }
 
-    fn storage_form(&self) -> StorageForm {
-        StorageForm(self.storage_bytes())
+    fn storage_form(&self) -> DateText {
+        DateText {
+            bytes: self.storage_bytes(),
+            len: STORAGE_LEN,
+        }
+    }
+
+    /// Graph's output form: UTC with `Z`, fraction trimmed of trailing zeros, none when zero.
+    fn output_form(&self) -> DateText {
+        let mut bytes = self.storage_bytes();
+        let fraction = &bytes[20..27];
+        let end = match fraction.iter().rposition(|digit| *digit != b'0') {
+            Some(last) => 20 + last + 1,
+            None => 19,
+        };
+        bytes[end] = b'Z';
+        DateText {
+            bytes,
+            len: end + 1,
+        }
     }
 
     fn ticks(&self) -> u32 {
@@ -106,12 +130,15 @@ impl GraphDateTime {
 
 const STORAGE_LEN: usize = 28;
 
-/// The storage form's bytes, which are ASCII by construction.
-struct StorageForm([u8; STORAGE_LEN]);
+/// A date-time as text, in storage or output form: ASCII by construction, on the stack.
+struct DateText {
+    bytes: [u8; STORAGE_LEN],
+    len: usize,
+}
 
-impl StorageForm {
+impl DateText {
     fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
@@ -171,24 +198,16 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     }
 }
 
-/// Graph's output form: UTC with `Z`, fraction trimmed of trailing zeros, none when zero.
+/// Graph's output form (see `output_form`).
 impl fmt::Display for GraphDateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let storage = self.storage_form();
-        let storage = storage.as_str();
-        f.write_str(&storage[..19])?;
-        let fraction = storage[20..27].trim_end_matches('0');
-        if !fraction.is_empty() {
-            f.write_str(".")?;
-            f.write_str(fraction)?;
-        }
-        f.write_str("Z")
+        f.write_str(self.output_form().as_str())
     }
 }
 
 impl serde::Serialize for GraphDateTime {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.output_form().as_str())
     }
 }
 

@@ -109,6 +109,7 @@ async fn list(call: &Call<'_>) -> ApiResult<HttpResponse> {
             items: &page.tokens,
             shape: Shape::answer(call.version, select),
         },
+        response::TOKEN_JSON_BYTES * (page.tokens.len() + 1),
     )
 }
 
@@ -259,6 +260,7 @@ async fn licenses_for_app(call: &Call<'_>, bundle_id: &str) -> ApiResult<HttpRes
     response::json(
         StatusCode::OK,
         &serde_json::json!({ "@odata.context": context, "value": summaries }),
+        response::TOKEN_JSON_BYTES,
     )
 }
 
@@ -273,6 +275,7 @@ fn entity(call: &Call<'_>, status: StatusCode, token: &VppToken) -> ApiResult<Ht
             token,
             shape: Shape::answer(call.version, select),
         },
+        response::TOKEN_JSON_BYTES,
     )
 }
 
