@@ -10,7 +10,7 @@ use serde::Serialize;
 pub const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// About the size of one token's JSON, to size a body's buffer once instead of growing it by
-/// doubling (a list page grew and copied its buffer about ten times).
+/// doubling (a list page grew and copied its buffer more than ten times).
 pub const TOKEN_JSON_BYTES: usize = 1024;
 
 /// A JSON success with Graph's content type and `OData-Version`; `size_hint` is about how many
