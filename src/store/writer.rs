@@ -155,63 +155,60 @@ async fn apply_batch(
     conn: &mut SqliteConnection,
     writes: Vec<Write>,
 ) -> Result<Vec<Result<Outcome, StoreError>>, sqlx::Error> {
-    if let Some(creates) = writes
+    let all_creates = writes
         .iter()
         .map(Write::as_create)
-        .collect::<Option<Vec<_>>>()
-    {
+        .collect::<Option<Vec<_>>>();
+    if let Some(creates) = &all_creates {
         // Their input is validated and their ids are fresh, so this rarely fails; when it does,
         // nothing of it stays, and the general path below finds the one at fault.
-        match write_sql::insert_tokens_committed(conn, &creates).await {
+        match write_sql::insert_tokens_committed(conn, creates).await {
             Ok(()) => return Ok(writes.iter().map(|_| Ok(Outcome::Done)).collect()),
             Err(e) => {
                 tracing::warn!(error = %e, creates = creates.len(), "a batch of creates failed; retrying each in its own savepoint");
             }
         }
     }
+    // A batch of creates that gets here has just failed together: no second try of the same.
+    let insert_runs_together = all_creates.is_none();
     let mut outcomes = Vec::with_capacity(writes.len());
     let mut transaction = Connection::begin(&mut *conn).await?;
     let mut writes = writes.into_iter().peekable();
     while let Some(write) = writes.next() {
-        let Write::Create { tenant, token } = write else {
+        if write.as_create().is_none() {
             outcomes.push(apply_isolated(&mut transaction, write).await?);
             continue;
-        };
-        let mut creates = vec![(tenant, token)];
-        while let Some(Write::Create { tenant, token }) =
-            writes.next_if(|next| matches!(next, Write::Create { .. }))
-        {
-            creates.push((tenant, token));
         }
-        if creates.len() > 1 {
+        let mut run = vec![write];
+        while let Some(create) = writes.next_if(|next| next.as_create().is_some()) {
+            run.push(create);
+        }
+        if run.len() > 1 && insert_runs_together {
             let mut savepoint = Connection::begin(&mut *transaction).await?;
-            if insert_together(&mut savepoint, &creates).await {
+            if insert_together(&mut savepoint, &run).await {
                 savepoint.commit().await?;
-                outcomes.extend(creates.iter().map(|_| Ok(Outcome::Done)));
+                outcomes.extend(run.iter().map(|_| Ok(Outcome::Done)));
                 continue;
             }
             savepoint.rollback().await?;
         }
-        for (tenant, token) in creates {
-            outcomes.push(apply_isolated(&mut transaction, Write::Create { tenant, token }).await?);
+        for create in run {
+            outcomes.push(apply_isolated(&mut transaction, create).await?);
         }
     }
     transaction.commit().await?;
     Ok(outcomes)
 }
 
-/// Consecutive creates among other writes go in together, a few multi-row statements for the
-/// lot. When that fails (false), the caller undoes it and retries each create on its own, so
-/// that only the one at fault fails.
-async fn insert_together(conn: &mut SqliteConnection, creates: &[(String, Box<VppToken>)]) -> bool {
-    let rows: Vec<(&str, &VppToken)> = creates
-        .iter()
-        .map(|(tenant, token)| (tenant.as_str(), token.as_ref()))
-        .collect();
+/// A run of consecutive creates among other writes goes in together, a few multi-row statements
+/// for the lot. When that fails (false), the caller undoes it and retries each create on its
+/// own, so that only the one at fault fails.
+async fn insert_together(conn: &mut SqliteConnection, run: &[Write]) -> bool {
+    let rows: Vec<(&str, &VppToken)> = run.iter().filter_map(Write::as_create).collect();
     match write_sql::insert_tokens(conn, &rows).await {
         Ok(()) => true,
         Err(e) => {
-            tracing::warn!(error = %e, creates = creates.len(), "creates inserted together failed; retrying one by one");
+            tracing::warn!(error = %e, creates = rows.len(), "creates inserted together failed; retrying one by one");
             false
         }
     }
