@@ -309,6 +309,62 @@ async fn v1_answers_exactly_the_12_v1_properties_and_rejects_beta_only_input() {
 }
 
 #[tokio::test]
+async fn v1_shows_the_beta_only_state_as_unknown_and_filters_it_so() {
+    let dir = temp_dir();
+    let app = spawn_app(&dir).await;
+    let hidden = app
+        .create(&json!({"displayName": "hidden", "state": "duplicateLocationId"}))
+        .await;
+    let valid = app.create(&json!({"state": "valid"})).await;
+    let (hidden_id, valid_id) = (
+        hidden["id"].as_str().unwrap(),
+        valid["id"].as_str().unwrap(),
+    );
+
+    let one: Value = app
+        .get(&format!("{V1}/{hidden_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["state"], "unknown");
+    let listed: Value = app.get(V1).await.json().await.unwrap();
+    assert_eq!(listed["value"][0]["id"], hidden_id);
+    assert_eq!(listed["value"][0]["state"], "unknown");
+    let on_beta: Value = app
+        .get(&format!("{BETA}/{hidden_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on_beta["state"], "duplicateLocationId");
+
+    let ids = |body: Value| -> Vec<String> {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (version, filter, expected) in [
+        (V1, "state%20eq%20'unknown'", vec![hidden_id]),
+        (V1, "state%20ne%20'unknown'", vec![valid_id]),
+        (BETA, "state%20eq%20'unknown'", vec![]),
+        (BETA, "state%20eq%20'duplicateLocationId'", vec![hidden_id]),
+    ] {
+        let response = app.get(&format!("{version}?$filter={filter}")).await;
+        assert_eq!(response.status(), 200, "{version} {filter}");
+        assert_eq!(
+            ids(response.json().await.unwrap()),
+            expected,
+            "{version} {filter}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn unversioned_alias_is_beta() {
     let dir = temp_dir();
     let app = spawn_app(&dir).await;

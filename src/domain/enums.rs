@@ -18,9 +18,7 @@ pub fn members<E: WireEnum>(version: ApiVersion) -> Vec<&'static str> {
     E::ALL
         .iter()
         .map(|member| member.as_str())
-        .filter(|name| {
-            version == ApiVersion::Beta || *name != TokenState::DuplicateLocationId.as_str()
-        })
+        .filter(|name| TokenState::parse(name).is_none_or(|state| state.exists_in(version)))
         .collect()
 }
 
@@ -83,6 +81,24 @@ wire_enum!(
     AssignedToExternalMdm => "assignedToExternalMDM",
     DuplicateLocationId => "duplicateLocationId",
 });
+
+impl TokenState {
+    /// Whether `version`'s schema has this member.
+    pub fn exists_in(self, version: ApiVersion) -> bool {
+        version == ApiVersion::Beta || self != TokenState::DuplicateLocationId
+    }
+
+    /// The member a `version` answer shows. v1.0 cannot name `duplicateLocationId` (its SDK
+    /// models would fail to read it), so a token given that state on beta reads there as
+    /// `unknown`, the member v1.0 has for a state it does not know.
+    pub fn as_seen_in(self, version: ApiVersion) -> TokenState {
+        if self.exists_in(version) {
+            self
+        } else {
+            TokenState::Unknown
+        }
+    }
+}
 
 wire_enum!(
     /// `vppTokenSyncStatus`

@@ -128,7 +128,7 @@ fn write_properties<M: SerializeMap>(
             PropId::LastModifiedDateTime => {
                 map.serialize_entry(name, &token.last_modified_date_time)?
             }
-            PropId::State => map.serialize_entry(name, &token.state)?,
+            PropId::State => map.serialize_entry(name, &token.state.as_seen_in(shape.version))?,
             PropId::TokenActionResults => {
                 let results: Vec<ResultJson<'_>> =
                     token.token_action_results.iter().map(ResultJson).collect();

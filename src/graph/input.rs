@@ -151,7 +151,7 @@ fn token_state(field: &Field<'_>, version: ApiVersion) -> ApiResult<TokenState> 
         .value
         .as_str()
         .and_then(TokenState::parse)
-        .filter(|state| version == ApiVersion::Beta || *state != TokenState::DuplicateLocationId)
+        .filter(|state| state.exists_in(version))
         .ok_or_else(|| field.invalid(&member_list::<TokenState>(version)))
 }
 

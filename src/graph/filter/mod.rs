@@ -516,7 +516,29 @@ fn compare(
     if !op.is_equality() && matches!(kind, PropKind::Boolean | PropKind::Enum(_)) {
         return Err(format!("'{name}' can only be compared with eq or ne"));
     }
-    Ok(Filter::Compare { subject, op, value })
+    Ok(match_as_seen(subject, op, value, version))
+}
+
+/// The comparison matching the tokens whose answers show `value`: v1.0 shows the beta-only
+/// state `duplicateLocationId` as `unknown`, so there `state eq 'unknown'` matches both.
+fn match_as_seen(subject: Subject, op: CmpOp, value: Literal, version: ApiVersion) -> Filter {
+    let state = |member: TokenState| Literal::Text(member.as_str().to_owned());
+    let shown_as_unknown = TokenState::DuplicateLocationId;
+    let widen = subject == Subject::Property(PropId::State)
+        && value == state(TokenState::Unknown)
+        && shown_as_unknown.as_seen_in(version) == TokenState::Unknown;
+    let compare = |value| Filter::Compare { subject, op, value };
+    if !widen {
+        return compare(value);
+    }
+    let (written, hidden) = (
+        Box::new(compare(value)),
+        Box::new(compare(state(shown_as_unknown))),
+    );
+    match op {
+        CmpOp::Ne => Filter::And(written, hidden),
+        _ => Filter::Or(written, hidden),
+    }
 }
 
 fn enum_member(
@@ -527,8 +549,7 @@ fn enum_member(
 ) -> Result<String, String> {
     let valid = match type_name {
         AccountType::GRAPH_NAME => AccountType::parse(text).is_some(),
-        TokenState::GRAPH_NAME => TokenState::parse(text)
-            .is_some_and(|s| version == ApiVersion::Beta || s != TokenState::DuplicateLocationId),
+        TokenState::GRAPH_NAME => TokenState::parse(text).is_some_and(|s| s.exists_in(version)),
         SyncStatus::GRAPH_NAME => SyncStatus::parse(text).is_some(),
         DeliveryProtocol::GRAPH_NAME => DeliveryProtocol::parse(text).is_some(),
         _ => false,
