@@ -8,7 +8,8 @@ get by id, the first list page (100 items), a filtered list page, PATCH and crea
 smallest size it also measures create at 1, 16 and 64 connections with group commit on and off.
 Every figure is requests/s, p50, p99 and the server's peak RSS during that run.
 
-usage: benches/run.py [--sizes 1000,100000,1000000] [--duration 10] [--output BENCHMARKS.md]
+usage: benches/run.py [--sizes 1000,100000,1000000] [--duration 10] [--warmup 2]
+                      [--output BENCHMARKS.md]
                       [--no-build] [--json-server]
 """
 
@@ -177,7 +178,9 @@ def lua_string(text):
     return "nil" if text is None else "[==[" + text + "]==]"
 
 
-def run_wrk(server, work, method, path, connections, duration, body=None, ids=0):
+def run_wrk(server, work, method, path, connections, args, body=None, ids=0):
+    """One measured wrk run, after `args.warmup` seconds of the same load that are not counted
+    (the first requests on a fresh server pay for its threads' first allocations)."""
     script = os.path.join(work, "request.lua")
     with open(script, "w") as f:
         f.write(
@@ -185,12 +188,18 @@ def run_wrk(server, work, method, path, connections, duration, body=None, ids=0)
                 body=lua_string(body), ids=ids, method=method, path=path.replace('"', '\\"')
             )
         )
+
+    def wrk(seconds):
+        return subprocess.run(
+            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
+             "-s", script, server.base],
+            check=True, capture_output=True, text=True,
+        ).stdout
+
+    if args.warmup > 0:
+        wrk(args.warmup)
     server.reset_peak_rss()
-    out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-s", script, server.base],
-        check=True, capture_output=True, text=True,
-    ).stdout
+    out = wrk(args.duration)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
@@ -219,7 +228,6 @@ def measure_size(size, args, work, rows):
     server = Server(db)
     rows.append((size, "start-up to ready", "", {"ready_ms": server.ready_ms}))
     try:
-        d = args.duration
         patch = json.dumps({"displayName": "patched"})
         create = json.dumps(CREATE_BODY)
         for label, method, path, conns, body, ids in [
@@ -230,7 +238,7 @@ def measure_size(size, args, work, rows):
             ("PATCH", "PATCH", COLLECTION, 64, patch, size),
             ("create, group commit on", "POST", COLLECTION, 64, create, 0),
         ]:
-            result = run_wrk(server, work, method, path, conns, d, body, ids)
+            result = run_wrk(server, work, method, path, conns, args, body, ids)
             rows.append((size, label, conns, result))
             print(size, label, conns, result, file=sys.stderr)
     finally:
@@ -240,7 +248,7 @@ def measure_size(size, args, work, rows):
             server = Server(db, group_commit)
             try:
                 for conns in (1, 16, 64):
-                    result = run_wrk(server, work, "POST", COLLECTION, conns, args.duration,
+                    result = run_wrk(server, work, "POST", COLLECTION, conns, args,
                                      json.dumps(CREATE_BODY))
                     label = f"create, group commit {'on' if group_commit else 'off'}"
                     rows.append((size, label, conns, result))
@@ -268,7 +276,7 @@ def measure_json_server(args, work, rows):
     )
     try:
         time.sleep(2)
-        result = run_wrk(server, work, "POST", "/vppTokens", 64, args.duration,
+        result = run_wrk(server, work, "POST", "/vppTokens", 64, args,
                          json.dumps(CREATE_BODY))
         rows.append((0, "json-server 0.17.4: create", 64, result))
     finally:
@@ -300,6 +308,8 @@ def main():
     parser.add_argument("--sizes", default="1000,100000,1000000",
                         type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="seconds of the same load before each run, not counted")
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--json-server", action="store_true",
@@ -324,7 +334,8 @@ def main():
         "",
         f"- Machine: {machine()}; wrk on the same machine (2 threads).",
         f"- Settings: release build, `database.synchronous = \"full\"`, `log.level = \"warn\"`, "
-        f"{args.duration} s per run, default page size 100, bearer auth; other settings default.",
+        f"{args.duration} s per run after {args.warmup} s of the same load not counted, "
+        f"default page size 100, bearer auth; other settings default.",
         "- Stored tokens are preloaded with `vpp-emulator seed` in chunks of "
         f"{SEED_CHUNK:,}; ids and PATCH targets are picked at random among them.",
         "",
