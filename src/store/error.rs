@@ -24,6 +24,10 @@ pub enum StoreError {
     BatchFailed(String),
     #[error("the database writer has stopped")]
     WriterStopped,
+    #[error("the batch of gets holding this one failed: {0}")]
+    GetBatchFailed(String),
+    #[error("the reader of gets by id has stopped")]
+    ReaderStopped,
 }
 
 impl From<StoreError> for crate::error::ApiError {

@@ -3,6 +3,7 @@
 mod checkpointer;
 mod error;
 mod filter_sql;
+mod get_batcher;
 mod load;
 mod page;
 mod read;
@@ -24,7 +25,9 @@ use crate::config::{DatabaseSettings, Synchronous};
 use crate::domain::{GraphDateTime, TenantData, TokenChanges, VppToken};
 use crate::graph::filter::Filter;
 use checkpointer::Checkpointer;
+use get_batcher::GetBatcher;
 use read_pool::ReadPool;
+use rows::parse_token;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
@@ -37,11 +40,17 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a connection waits on a lock before failing (only start-up and tools contend).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The database: a pool of read connections and the handle of the one writer.
+/// The database: the read side and the handle of the one writer.
 #[derive(Clone)]
 pub struct Store {
-    reads: Arc<ReadPool>,
+    reads: Arc<Readers>,
     writer: WriterHandle,
+}
+
+/// Gets by id go to the batcher; every other read borrows a connection of the pool.
+struct Readers {
+    pool: ReadPool,
+    gets: GetBatcher,
 }
 
 /// Kept by the owner of the store to wait for the writer to finish at shutdown.
@@ -52,13 +61,19 @@ impl Store {
     pub async fn open(settings: &DatabaseSettings) -> Result<(Store, WriterTask), StoreError> {
         let mut conn = connect_writer(settings).await?;
         migrate(&mut conn, settings).await?;
-        let reads = ReadPool::open(
-            &base_options(settings)
-                .read_only(true)
-                .row_buffer_size(READ_ROW_BUFFER),
-            settings.read_pool_size,
-        )
-        .await?;
+        let read_options = base_options(settings)
+            .read_only(true)
+            .row_buffer_size(READ_ROW_BUFFER);
+        let reads = Readers {
+            pool: ReadPool::open(&read_options, settings.read_pool_size).await?,
+            gets: GetBatcher::spawn(
+                read_options
+                    .clone()
+                    .statement_cache_capacity(GET_STATEMENT_CACHE)
+                    .connect()
+                    .await?,
+            ),
+        };
         let max_batch = if settings.group_commit {
             settings.max_batch
         } else {
@@ -87,7 +102,8 @@ impl Store {
     /// and removes it). Only the last `Store` clone closes the readers; others just let go.
     pub async fn close(self, task: WriterTask) {
         if let Some(reads) = Arc::into_inner(self.reads) {
-            reads.close().await;
+            reads.gets.close().await;
+            reads.pool.close().await;
         }
         drop(self.writer);
         if let Err(e) = task.0.await {
@@ -97,21 +113,25 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
-            .execute(&mut *self.reads.acquire().await?)
+            .execute(&mut *self.reads.pool.acquire().await?)
             .await?;
         Ok(())
     }
 
     pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Option<VppToken>, StoreError> {
-        read::get(&mut *self.reads.acquire().await?, tenant, id).await
+        let document = self.reads.gets.document(tenant, id).await?;
+        document
+            .as_deref()
+            .map(|document| parse_token(document).map(|stored| stored.token))
+            .transpose()
     }
 
     pub async fn list(&self, tenant: &str, request: &ListRequest<'_>) -> Result<Page, StoreError> {
-        read::list(&mut *self.reads.acquire().await?, tenant, request).await
+        read::list(&mut *self.reads.pool.acquire().await?, tenant, request).await
     }
 
     pub async fn count(&self, tenant: &str, filter: Option<&Filter>) -> Result<i64, StoreError> {
-        read::count(&mut *self.reads.acquire().await?, tenant, filter).await
+        read::count(&mut *self.reads.pool.acquire().await?, tenant, filter).await
     }
 
     pub async fn licenses_for_app(
@@ -119,7 +139,7 @@ impl Store {
         tenant: &str,
         bundle_id: &str,
     ) -> Result<Vec<LicenseSummary>, StoreError> {
-        read::licenses_for_app(&mut *self.reads.acquire().await?, tenant, bundle_id).await
+        read::licenses_for_app(&mut *self.reads.pool.acquire().await?, tenant, bundle_id).await
     }
 
     pub async fn create(&self, tenant: &str, token: VppToken) -> Result<(), StoreError> {
@@ -221,7 +241,7 @@ impl Store {
 
     /// Every token and licence of `tenant`, in creation order, from one snapshot.
     pub async fn export(&self, tenant: &str) -> Result<TenantData, StoreError> {
-        read::export(&mut *self.reads.acquire().await?, tenant).await
+        read::export(&mut *self.reads.pool.acquire().await?, tenant).await
     }
 }
 
@@ -247,6 +267,9 @@ fn found_outcome(outcome: Outcome) -> Result<bool, StoreError> {
 /// that thread stopped to wait for the reader twice on every page of 100 (101 rows); with room
 /// for the largest page (`$top` 999, and one more row) it never waits.
 const READ_ROW_BUFFER: usize = 1024;
+
+/// Prepared statements the get batcher keeps: its query has one text per batch size.
+const GET_STATEMENT_CACHE: usize = get_batcher::MAX_BATCH + 8;
 
 fn base_options(settings: &DatabaseSettings) -> SqliteConnectOptions {
     SqliteConnectOptions::new()

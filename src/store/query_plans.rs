@@ -98,7 +98,7 @@ async fn list_pages_are_read_off_an_index_in_order() -> TestResult {
         ),
     ];
     for (raw_query, resume, index) in cases {
-        let plan = plan(&mut *store.reads.acquire().await?, raw_query, resume).await?;
+        let plan = plan(&mut *store.reads.pool.acquire().await?, raw_query, resume).await?;
         assert!(
             plan.contains(&format!("USING INDEX {index}"))
                 || plan.contains(&format!("USING COVERING INDEX {index}")),
@@ -120,7 +120,7 @@ async fn a_date_range_filter_is_served_by_the_last_modified_index() -> TestResul
     let dir = tempfile::tempdir()?;
     let (store, task) = open(&dir).await?;
     let plan = plan(
-        &mut *store.reads.acquire().await?,
+        &mut *store.reads.pool.acquire().await?,
         "$filter=lastModifiedDateTime gt 2026-01-01T00:00:00Z&$orderby=lastModifiedDateTime",
         false,
     )

@@ -4,7 +4,7 @@
 use super::StoreError;
 use super::filter_sql::push_filter;
 use super::page::{Cursor, push_order_by};
-use super::rows::{StoredToken, load_token, parse_token, token_document};
+use super::rows::{StoredToken, parse_token, token_document};
 use crate::domain::{License, TenantData, VppToken};
 use crate::graph::filter::Filter;
 use crate::graph::query::OrderKey;
@@ -40,15 +40,6 @@ pub struct LicenseSummary {
     pub organization_name: Option<String>,
     pub available_license_count: i32,
     pub used_license_count: i32,
-}
-
-pub async fn get(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-    id: Uuid,
-) -> Result<Option<VppToken>, StoreError> {
-    let token = load_token(conn, tenant, id).await?;
-    Ok(token.map(|stored| stored.token))
 }
 
 pub async fn list(
