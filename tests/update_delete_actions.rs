@@ -61,6 +61,17 @@ async fn patch_updates_each_property_type_and_answers_204_or_the_entity() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["displayName"], "renamed");
     assert_eq!(body["@odata.type"], "#microsoft.graph.vppToken");
+    assert_eq!(body["token"], Value::Null);
+    let db = app.open_db().await;
+    let stored: String = sqlx::query_scalar("SELECT token FROM vpp_tokens")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, "new-secret",
+        "a PATCH without token keeps the stored one"
+    );
+    db.close().await;
 
     for null_on_required in [
         json!({"state": null}),

@@ -158,7 +158,7 @@ pub async fn export(conn: &mut SqliteConnection, tenant: &str) -> Result<TenantD
     let mut snapshot = conn.begin().await?;
     let tokens = sqlx::query_scalar::<_, String>(concat!(
         "SELECT ",
-        token_document!(),
+        token_document!(with_token),
         " FROM vpp_tokens t WHERE t.tenant_id = ? ORDER BY t.seq"
     ))
     .bind(tenant)

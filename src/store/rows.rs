@@ -19,14 +19,28 @@ use uuid::Uuid;
 /// object: without the keys SQLite writes and serde reads a third less text per token. The
 /// collections come from the row's own copy of them (see [`collection_columns`]); JSON booleans
 /// are SQLite integers.
+///
+/// `token_document!(with_token)` carries the stored `token`, for the writer and fixture export;
+/// `token_document!()` has `null` in its place, for Graph answers, which always show `null`
+/// (contract A.2): the stored token never leaves SQLite for them.
 macro_rules! token_document {
     () => {
-        "json_array(t.seq, t.id, t.organization_name, t.vpp_token_account_type, t.apple_id, \
-         t.expiration_date_time, t.last_sync_date_time, t.token, t.last_modified_date_time, \
-         t.state, t.last_sync_status, t.automatically_update_apps, t.country_or_region, \
-         t.data_sharing_consent_granted, t.display_name, t.location_name, \
-         t.claim_token_management_from_external_mdm, t.apple_device_app_delivery_protocol_type, \
-         json(t.action_results_json), json(t.role_scope_tag_ids_json))"
+        $crate::store::rows::token_document!(@with "NULL")
+    };
+    (with_token) => {
+        $crate::store::rows::token_document!(@with "t.token")
+    };
+    (@with $token:literal) => {
+        concat!(
+            "json_array(t.seq, t.id, t.organization_name, t.vpp_token_account_type, t.apple_id, \
+             t.expiration_date_time, t.last_sync_date_time, ",
+            $token,
+            ", t.last_modified_date_time, t.state, t.last_sync_status, \
+             t.automatically_update_apps, t.country_or_region, t.data_sharing_consent_granted, \
+             t.display_name, t.location_name, t.claim_token_management_from_external_mdm, \
+             t.apple_device_app_delivery_protocol_type, json(t.action_results_json), \
+             json(t.role_scope_tag_ids_json))"
+        )
     };
 }
 pub(crate) use token_document;
@@ -218,7 +232,7 @@ pub async fn load_token(
 ) -> Result<Option<StoredToken>, StoreError> {
     let sql = concat!(
         "SELECT ",
-        token_document!(),
+        token_document!(with_token),
         " FROM vpp_tokens t WHERE t.tenant_id = ? AND t.id = ?"
     );
     let document: Option<String> = sqlx::query_scalar(sql)
