@@ -6,11 +6,11 @@ path: one writer transaction per chunk), starts the server on it and drives it w
 (Debian package `wrk`) on the same machine. For each store size it measures start-up to ready,
 get by id, the first list page (100 items), a filtered list page, PATCH and create; at the
 smallest size it also measures create at 1, 16 and 64 connections with group commit on and off.
-Every figure is requests/s, p50, p99 and the server's peak RSS during that run.
+Each workload runs --repeat times: the table shows the median run's requests/s, p50 and p99,
+the lowest and highest requests/s, and the server's peak RSS over the runs.
 
-usage: benches/run.py [--sizes 1000,100000,1000000] [--duration 10] [--warmup 2]
-                      [--output BENCHMARKS.md]
-                      [--no-build] [--json-server]
+usage: benches/run.py [--sizes 1000,100000,1000000] [--duration 10] [--warmup 2] [--repeat 3]
+                      [--output BENCHMARKS.md] [--no-build] [--json-server]
 """
 
 import argparse
@@ -179,8 +179,10 @@ def lua_string(text):
 
 
 def run_wrk(server, work, method, path, connections, args, body=None, ids=0):
-    """One measured wrk run, after `args.warmup` seconds of the same load that are not counted
-    (the first requests on a fresh server pay for its threads' first allocations)."""
+    """`args.repeat` measured wrk runs after `args.warmup` seconds of the same load that are not
+    counted (the first requests on a fresh server pay for its threads' first allocations). The
+    figures are those of the run with the median requests/s, with the lowest and highest rates
+    beside them: on a shared VM one run can be 15% off its neighbours."""
     script = os.path.join(work, "request.lua")
     with open(script, "w") as f:
         f.write(
@@ -198,15 +200,29 @@ def run_wrk(server, work, method, path, connections, args, body=None, ids=0):
 
     if args.warmup > 0:
         wrk(args.warmup)
-    server.reset_peak_rss()
-    out = wrk(args.duration)
+    runs = []
+    for _ in range(args.repeat):
+        server.reset_peak_rss()
+        runs.append(wrk_figures(wrk(args.duration), server.peak_rss_mb()))
+    runs.sort(key=lambda run: run["rps"])
+    median = dict(runs[len(runs) // 2])
+    median.update(
+        rps_low=runs[0]["rps"],
+        rps_high=runs[-1]["rps"],
+        rss=max(run["rss"] for run in runs),
+        errors=sum(run["errors"] for run in runs),
+    )
+    return median
+
+
+def wrk_figures(out, rss):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": latency_ms(out, "50%"),
         "p99": latency_ms(out, "99%"),
-        "rss": server.peak_rss_mb(),
+        "rss": rss,
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
     }
@@ -292,13 +308,15 @@ def machine():
 
 
 def table(rows):
-    lines = ["| stored tokens | workload | connections | requests/s | p50 ms | p99 ms | peak RSS MB | non-2xx |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| stored tokens | workload | connections | requests/s (median) | lowest–highest | "
+             "p50 ms | p99 ms | peak RSS MB | non-2xx |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for size, label, conns, r in rows:
         if "ready_ms" in r:
-            lines.append(f"| {size:,} | {label}: {r['ready_ms']:.0f} ms | | | | | | |")
+            lines.append(f"| {size:,} | {label}: {r['ready_ms']:.0f} ms | | | | | | | |")
         else:
-            lines.append(f"| {size:,} | {label} | {conns} | {r['rps']:,.0f} | {r['p50']:.2f} | "
+            lines.append(f"| {size:,} | {label} | {conns} | {r['rps']:,.0f} | "
+                         f"{r['rps_low']:,.0f}–{r['rps_high']:,.0f} | {r['p50']:.2f} | "
                          f"{r['p99']:.2f} | {r['rss']:.0f} | {r['errors']} |")
     return "\n".join(lines)
 
@@ -309,7 +327,9 @@ def main():
                         type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=2,
-                        help="seconds of the same load before each run, not counted")
+                        help="seconds of the same load before each workload, not counted")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="measured runs per workload; the table shows the median run")
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--json-server", action="store_true",
@@ -334,7 +354,8 @@ def main():
         "",
         f"- Machine: {machine()}; wrk on the same machine (2 threads).",
         f"- Settings: release build, `database.synchronous = \"full\"`, `log.level = \"warn\"`, "
-        f"{args.duration} s per run after {args.warmup} s of the same load not counted, "
+        f"each workload {args.repeat} runs of {args.duration} s (the median run shown, with the "
+        f"lowest and highest rates) after {args.warmup} s of the same load not counted, "
         f"default page size 100, bearer auth; other settings default.",
         "- Stored tokens are preloaded with `vpp-emulator seed` in chunks of "
         f"{SEED_CHUNK:,}; ids and PATCH targets are picked at random among them.",
