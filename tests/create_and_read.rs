@@ -56,6 +56,12 @@ async fn create_with_the_full_body_answers_201_with_every_property_as_graph_does
     assert!(uuid::Uuid::parse_str(&header(&response, "request-id")).is_ok());
     assert!(!header(&response, "date").is_empty());
     assert!(header(&response, "x-ms-ags-diagnostic").contains("\"DataCenter\":\"vpp-emulator\""));
+    assert_eq!(header(&response, "cache-control"), "private");
+    assert_eq!(header(&response, "vary"), "Accept-Encoding");
+    assert_eq!(
+        header(&response, "strict-transport-security"),
+        "max-age=31536000"
+    );
     let raw = response.text().await.unwrap();
     let body: Value = serde_json::from_str(&raw).unwrap();
 

@@ -5,7 +5,8 @@ use crate::error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, WWW_AUTHENTICATE,
+    CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, STRICT_TRANSPORT_SECURITY, VARY,
+    WWW_AUTHENTICATE,
 };
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
@@ -135,7 +136,14 @@ fn finish(
         }
     }
     headers.insert(DIAGNOSTIC, HeaderValue::from_static(DIAGNOSTIC_VALUE));
+    // Graph's fixed headers (contract B.5.4), sent as Graph sends them. Over plain HTTP a browser
+    // ignores Strict-Transport-Security (RFC 6797 8.1), so it pins nothing on a local emulator.
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
     response
 }
 

@@ -135,6 +135,9 @@ pub async fn assert_graph_error_of(response: Response, status: u16, codes: &[&st
     let request_id = header(&response, "request-id");
     assert!(!request_id.is_empty(), "request-id header");
     assert!(header(&response, "content-type").starts_with("application/json"));
+    // Errors carry Graph's fixed headers too, whichever layer raised them.
+    assert!(!header(&response, "x-ms-ags-diagnostic").is_empty());
+    assert_eq!(header(&response, "vary"), "Accept-Encoding");
     let body: Value = response.json().await.expect("error body is JSON");
     let code = body["error"]["code"].as_str().unwrap_or_default();
     assert!(
