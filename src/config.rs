@@ -76,6 +76,20 @@ pub struct DatabaseSettings {
     pub max_batch: usize,
 }
 
+#[cfg(test)]
+impl DatabaseSettings {
+    /// What the store's unit tests open: full durability, group commit, one read connection.
+    pub fn for_tests(path: PathBuf) -> Self {
+        DatabaseSettings {
+            path,
+            synchronous: Synchronous::Full,
+            read_pool_size: 1,
+            group_commit: true,
+            max_batch: 16,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {

@@ -195,19 +195,11 @@ async fn select_orderby_top_skip_and_count() {
     assert_eq!(count.text().await.unwrap(), "3");
     assert_eq!(app.count().await, 4);
 
-    let one = app
-        .get(&format!("{BETA}?$select=id&$top=1"))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let one = app.get_json(&format!("{BETA}?$select=id&$top=1")).await;
     let id = one["value"][0]["id"].as_str().unwrap();
-    let item: Value = app
-        .get(&format!("{BETA}/{id}?$select=displayName"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let item = app
+        .get_json(&format!("{BETA}/{id}?$select=displayName"))
+        .await;
     assert_eq!(
         item.as_object()
             .unwrap()

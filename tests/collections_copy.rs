@@ -94,7 +94,7 @@ async fn every_kind_of_write_keeps_the_rows_copy_equal_to_the_child_tables() {
         .await;
     assert_eq!(revoke.status(), 204);
 
-    let fetched: Value = app.get(&path).await.json().await.expect("json");
+    let fetched = app.get_json(&path).await;
     assert_eq!(fetched["roleScopeTagIds"], json!(["9", "3"]));
     let names: Vec<&str> = fetched["tokenActionResults"]
         .as_array()
@@ -107,7 +107,7 @@ async fn every_kind_of_write_keeps_the_rows_copy_equal_to_the_child_tables() {
         fetched["tokenActionResults"][0]["startDateTime"],
         "2026-01-02T03:04:05.1234567Z"
     );
-    let listed: Value = app.get(BETA).await.json().await.expect("json");
+    let listed = app.get_json(BETA).await;
     for collection in ["tokenActionResults", "roleScopeTagIds"] {
         assert_eq!(listed["value"][0][collection], fetched[collection]);
     }
@@ -143,12 +143,7 @@ async fn fixture_upserts_replace_both_copies() {
         "{}",
         import.text().await.unwrap_or_default()
     );
-    let fetched: Value = app
-        .get(&format!("{BETA}/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let fetched = app.get_json(&format!("{BETA}/{id}")).await;
     assert_eq!(fetched["roleScopeTagIds"], json!(["42"]));
     assert_eq!(fetched["tokenActionResults"], json!([]));
     assert_eq!(stored_copies_agree(&app).await, 2);
@@ -220,12 +215,9 @@ async fn upgrading_an_older_database_copies_the_collections_it_holds() {
     database_before_the_copy(dir.path(), &dir.path().join("vpp.db")).await;
     let app = spawn_app(&dir).await;
 
-    let token: Value = app
-        .get(&format!("{BETA}/00000000-0000-4000-8000-00000000000a"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token = app
+        .get_json(&format!("{BETA}/00000000-0000-4000-8000-00000000000a"))
+        .await;
     assert_eq!(token["roleScopeTagIds"], json!(["first", "second"]));
     assert_eq!(
         token["tokenActionResults"],
@@ -242,7 +234,7 @@ async fn upgrading_an_older_database_copies_the_collections_it_holds() {
             }
         ])
     );
-    let listed: Value = app.get(BETA).await.json().await.expect("json");
+    let listed = app.get_json(BETA).await;
     for collection in ["tokenActionResults", "roleScopeTagIds"] {
         assert_eq!(listed["value"][0][collection], token[collection]);
     }

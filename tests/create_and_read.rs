@@ -120,7 +120,7 @@ async fn create_with_the_full_body_answers_201_with_every_property_as_graph_does
     );
 
     // GET answers the same entity.
-    let fetched: Value = app.get(&format!("{BETA}/{id}")).await.json().await.unwrap();
+    let fetched = app.get_json(&format!("{BETA}/{id}")).await;
     assert_eq!(fetched, body);
     let odata_key: Value = app
         .get(&format!("{BETA}('{id}')"))
@@ -327,22 +327,12 @@ async fn v1_shows_the_beta_only_state_as_unknown_and_filters_it_so() {
         valid["id"].as_str().unwrap(),
     );
 
-    let one: Value = app
-        .get(&format!("{V1}/{hidden_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one = app.get_json(&format!("{V1}/{hidden_id}")).await;
     assert_eq!(one["state"], "unknown");
-    let listed: Value = app.get(V1).await.json().await.unwrap();
+    let listed = app.get_json(V1).await;
     assert_eq!(listed["value"][0]["id"], hidden_id);
     assert_eq!(listed["value"][0]["state"], "unknown");
-    let on_beta: Value = app
-        .get(&format!("{BETA}/{hidden_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let on_beta = app.get_json(&format!("{BETA}/{hidden_id}")).await;
     assert_eq!(on_beta["state"], "duplicateLocationId");
 
     let ids = |body: Value| -> Vec<String> {

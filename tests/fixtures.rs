@@ -22,12 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 async fn list_ids(app: &TestApp) -> Vec<String> {
-    let body: Value = app
-        .get(&format!("{BETA}?$select=id"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.get_json(&format!("{BETA}?$select=id")).await;
     body["value"]
         .as_array()
         .unwrap()
@@ -50,12 +45,7 @@ async fn seed_at_start_keeps_changes_with_if_empty_and_restores_them_with_upsert
     let dir = temp_dir();
     let app = seeded(&dir, "if-empty").await;
     assert_eq!(list_ids(&app).await, FIXTURE_IDS);
-    let expired: Value = app
-        .get(&format!("{BETA}/{}", FIXTURE_IDS[2]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let expired = app.get_json(&format!("{BETA}/{}", FIXTURE_IDS[2])).await;
     assert_eq!(expired["state"], "expired");
     assert_eq!(
         expired["token"],
@@ -73,13 +63,13 @@ async fn seed_at_start_keeps_changes_with_if_empty_and_restores_them_with_upsert
 
     let app = seeded(&dir, "if-empty").await;
     assert_eq!(list_ids(&app).await, FIXTURE_IDS, "nothing duplicated");
-    let changed: Value = app.get(&path).await.json().await.unwrap();
+    let changed = app.get_json(&path).await;
     assert_eq!(changed["displayName"], "changed by a test");
     app.stop().await;
 
     let app = seeded(&dir, "upsert").await;
     assert_eq!(list_ids(&app).await, FIXTURE_IDS);
-    let restored: Value = app.get(&path).await.json().await.unwrap();
+    let restored = app.get_json(&path).await;
     assert_eq!(restored["displayName"], "Contoso Schools VPP");
     assert_eq!(restored["lastModifiedDateTime"], "2026-11-30T08:15:00Z");
     app.stop().await;
@@ -398,12 +388,7 @@ async fn get_licenses_for_app_answers_the_fixture_licences_per_token() {
         )
         .await;
     assert_eq!(revoke.status(), 204);
-    let token: Value = app
-        .get(&format!("{BETA}/{}", FIXTURE_IDS[1]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let token = app.get_json(&format!("{BETA}/{}", FIXTURE_IDS[1])).await;
     let last = token["tokenActionResults"]
         .as_array()
         .unwrap()

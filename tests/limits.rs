@@ -167,7 +167,7 @@ async fn string_properties_longer_than_max_string_bytes_are_400() {
         )
         .await;
     assert_graph_error(response, 400, "BadRequest").await;
-    let stored: Value = app.get(&format!("{BETA}/{id}")).await.json().await.unwrap();
+    let stored = app.get_json(&format!("{BETA}/{id}")).await;
     assert_eq!(stored["displayName"], "d".repeat(100));
     app.stop().await;
 }

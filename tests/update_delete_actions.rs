@@ -24,7 +24,7 @@ async fn patch_updates_each_property_type_and_answers_204_or_the_entity() {
     let response = app.patch_json(&path, &changes).await;
     assert_eq!(response.status(), 204);
     assert!(response.text().await.unwrap().is_empty());
-    let after: Value = app.get(&path).await.json().await.unwrap();
+    let after = app.get_json(&path).await;
     assert_eq!(after["organizationName"], Value::Null);
     assert_eq!(after["state"], "expired");
     assert_eq!(after["automaticallyUpdateApps"], false);
@@ -78,14 +78,14 @@ async fn patch_updates_each_property_type_and_answers_204_or_the_entity() {
         json!({"automaticallyUpdateApps": null}),
         json!({"lastSyncDateTime": null}),
     ] {
-        let before: Value = app.get(&path).await.json().await.unwrap();
+        let before = app.get_json(&path).await;
         assert_graph_error(
             app.patch_json(&path, &null_on_required).await,
             400,
             "BadRequest",
         )
         .await;
-        let unchanged: Value = app.get(&path).await.json().await.unwrap();
+        let unchanged = app.get_json(&path).await;
         assert_eq!(unchanged, before);
     }
     let missing = format!("{BETA}/3b4c6f0e-8d21-4c55-9a7e-2f1d0c9b8a76");
@@ -180,7 +180,7 @@ async fn actions_change_the_stored_token_as_the_contract_says() {
     assert_eq!(result["actionState"], "done");
     assert_eq!(result["startDateTime"], synced["lastSyncDateTime"]);
     assert_eq!(result["lastUpdatedDateTime"], synced["lastSyncDateTime"]);
-    let fetched: Value = app.get(&path).await.json().await.unwrap();
+    let fetched = app.get_json(&path).await;
     assert_eq!(fetched, synced);
 
     let v1_sync = app
@@ -197,7 +197,7 @@ async fn actions_change_the_stored_token_as_the_contract_says() {
         )
         .await;
     assert_eq!(revoke.status(), 204);
-    let after: Value = app.get(&path).await.json().await.unwrap();
+    let after = app.get_json(&path).await;
     let results = after["tokenActionResults"].as_array().unwrap();
     assert_eq!(results.len(), 3);
     assert_eq!(
@@ -282,10 +282,10 @@ async fn v1_list_get_and_patch_answer_v1_shapes() {
     let app = spawn_app(&dir).await;
     let token = app.create(&full_body()).await;
     let id = token["id"].as_str().unwrap();
-    let list: Value = app.get(V1).await.json().await.unwrap();
+    let list = app.get_json(V1).await;
     assert_eq!(list["value"][0].as_object().unwrap().len(), 12);
     assert!(list["value"][0].get("displayName").is_none());
-    let item: Value = app.get(&format!("{V1}/{id}")).await.json().await.unwrap();
+    let item = app.get_json(&format!("{V1}/{id}")).await;
     assert_eq!(item.as_object().unwrap().len(), 14);
     let response = app
         .request(Method::PATCH, &format!("{V1}/{id}"))

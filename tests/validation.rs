@@ -230,7 +230,7 @@ async fn every_rejection_class_answers_a_graph_error_and_stores_nothing() {
         assert_eq!(response.status(), 400, "{what}");
         assert_graph_error(response, 400, code).await;
     }
-    let after: serde_json::Value = app.get(&path).await.json().await.unwrap();
+    let after: serde_json::Value = app.get_json(&path).await;
     assert_eq!(after, token);
     assert_eq!(app.count().await, 1);
     app.stop().await;

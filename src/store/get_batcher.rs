@@ -118,7 +118,7 @@ async fn read_documents(
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{DatabaseSettings, Synchronous};
+    use crate::config::DatabaseSettings;
     use crate::domain::{GraphDateTime, VppToken};
     use crate::store::Store;
     use futures_util::future::join_all;
@@ -131,13 +131,7 @@ mod tests {
     #[tokio::test]
     async fn each_get_of_a_batch_gets_its_own_answer() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let settings = DatabaseSettings {
-            path: dir.path().join("gets.db"),
-            synchronous: Synchronous::Full,
-            read_pool_size: 1,
-            group_commit: true,
-            max_batch: 16,
-        };
+        let settings = DatabaseSettings::for_tests(dir.path().join("gets.db"));
         let (store, task) = Store::open(&settings).await?;
         let (a, b, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         for (tenant, id, name) in [("t1", a, "a"), ("t1", b, "b"), ("t2", other, "other")] {

@@ -4,7 +4,7 @@
 
 use super::read::{ListRequest, page_query};
 use super::{Cursor, Store};
-use crate::config::{DatabaseSettings, Synchronous};
+use crate::config::DatabaseSettings;
 use crate::domain::properties::ApiVersion;
 use crate::domain::{GraphDateTime, VppToken};
 use crate::graph::query::{self, QueryOptions};
@@ -17,13 +17,7 @@ type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 const TENANT: &str = "7f0a44c0-3b1d-4f5e-9c2a-000000000001";
 
 async fn open(dir: &tempfile::TempDir) -> TestResult<(Store, super::WriterTask)> {
-    let settings = DatabaseSettings {
-        path: dir.path().join("plans.db"),
-        synchronous: Synchronous::Full,
-        read_pool_size: 1,
-        group_commit: true,
-        max_batch: 16,
-    };
+    let settings = DatabaseSettings::for_tests(dir.path().join("plans.db"));
     Ok(Store::open(&settings).await?)
 }
 

@@ -87,6 +87,13 @@ impl TestApp {
         self.request(Method::GET, path).send().await.expect("GET")
     }
 
+    /// GETs `path`, asserts a 200 and returns the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
     pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
         self.request(Method::PATCH, path)
             .json(body)
