@@ -20,6 +20,8 @@ pub enum StoreError {
     },
     #[error("a stored value is invalid: {0}")]
     CorruptValue(String),
+    #[error("undoing a failed write failed, so the transaction holding it cannot go on: {0}")]
+    UndoFailed(sqlx::Error),
     #[error("the transaction holding this write failed: {0}")]
     BatchFailed(String),
     #[error("the database writer has stopped")]

@@ -16,20 +16,37 @@ const MAX_BOUND_VALUES: usize = 32_766;
 /// The statements of one write, sent to SQLite as one query text: sqlx runs each statement of a
 /// text in turn, binding each its own values, and every `execute` is a round trip to the
 /// connection's thread. In the writer those round trips, not SQLite, took most of a batch's time.
+/// The text opens with a savepoint of its own and `execute` closes it, so a write is all or
+/// nothing without two more round trips for a savepoint around it.
 type Statements = QueryBuilder<Sqlite>;
 
+const OPEN_WRITE: &str = "SAVEPOINT one_write;";
+
 fn statements() -> Statements {
-    QueryBuilder::new("")
+    QueryBuilder::new(OPEN_WRITE)
 }
 
+/// Runs the statements of one write. A text stops at the statement that fails, leaving those
+/// before it done: they are undone here, and the transaction around the write goes on without
+/// it. When even the undo fails, the error is `UndoFailed`, and that transaction must not commit.
 async fn execute(
     conn: &mut SqliteConnection,
     mut statements: Statements,
 ) -> Result<(), StoreError> {
-    if !statements.sql().as_str().is_empty() {
-        statements.build().execute(&mut *conn).await?;
+    if statements.sql().as_str() == OPEN_WRITE {
+        return Ok(());
     }
-    Ok(())
+    statements.push("RELEASE one_write;");
+    match statements.build().execute(&mut *conn).await {
+        Ok(_) => Ok(()),
+        Err(failed) => {
+            sqlx::query("ROLLBACK TO one_write; RELEASE one_write;")
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::UndoFailed)?;
+            Err(failed.into())
+        }
+    }
 }
 
 /// Inserts tokens and their child rows with one multi-row statement per table (more only when a
@@ -52,11 +69,10 @@ pub async fn insert_tokens_committed(
     conn: &mut SqliteConnection,
     tokens: &[(&str, &VppToken)],
 ) -> Result<(), StoreError> {
-    let mut query = statements();
-    query.push("BEGIN;");
+    let mut query = QueryBuilder::new("BEGIN;");
     push_insert_tokens(&mut query, tokens)?;
     query.push("COMMIT;");
-    let stored = execute(conn, query).await;
+    let stored = query.build().execute(&mut *conn).await;
     if stored.is_err() {
         // The text stops at the statement that failed, which leaves the transaction open
         // (unless SQLite already rolled it back, and then this ROLLBACK has nothing to do).
@@ -64,7 +80,7 @@ pub async fn insert_tokens_committed(
             tracing::debug!(error = %e, "rolling back a failed batch of creates");
         }
     }
-    stored
+    stored.map(|_| ()).map_err(StoreError::from)
 }
 
 fn push_insert_tokens(

@@ -2,6 +2,8 @@
 //! waiting (up to `max_batch`) into one transaction, runs each write (or each run of consecutive
 //! creates, inserted together) inside its own savepoint, so that one write's failure does not
 //! fail its neighbours, commits once (one fsync for the batch) and only then answers each caller.
+//! Every write but a fixture load makes its changes in one query text that carries its own
+//! savepoint (`write_sql::execute`); a load makes many, and the writer opens one around it.
 //! A batch of nothing but creates, the commonest under load, first goes in whole, with its
 //! transaction begun and committed in the same query text as its inserts; only if that fails
 //! does it take the savepoint path. With group commit off, `max_batch` is 1.
@@ -183,14 +185,9 @@ async fn apply_batch(
         while let Some(create) = writes.next_if(|next| next.as_create().is_some()) {
             run.push(create);
         }
-        if run.len() > 1 && insert_runs_together {
-            let mut savepoint = Connection::begin(&mut *transaction).await?;
-            if insert_together(&mut savepoint, &run).await {
-                savepoint.commit().await?;
-                outcomes.extend(run.iter().map(|_| Ok(Outcome::Done)));
-                continue;
-            }
-            savepoint.rollback().await?;
+        if run.len() > 1 && insert_runs_together && insert_together(&mut transaction, &run).await? {
+            outcomes.extend(run.iter().map(|_| Ok(Outcome::Done)));
+            continue;
         }
         for create in run {
             outcomes.push(apply_isolated(&mut transaction, create).await?);
@@ -201,24 +198,33 @@ async fn apply_batch(
 }
 
 /// A run of consecutive creates among other writes goes in together, a few multi-row statements
-/// for the lot. When that fails (false), the caller undoes it and retries each create on its
-/// own, so that only the one at fault fails.
-async fn insert_together(conn: &mut SqliteConnection, run: &[Write]) -> bool {
+/// for the lot. When that fails (false), nothing of it stays, and the caller retries each create
+/// on its own, so that only the one at fault fails.
+async fn insert_together(conn: &mut SqliteConnection, run: &[Write]) -> Result<bool, sqlx::Error> {
     let rows: Vec<(&str, &VppToken)> = run.iter().filter_map(Write::as_create).collect();
     match write_sql::insert_tokens(conn, &rows).await {
-        Ok(()) => true,
+        Ok(()) => Ok(true),
+        Err(StoreError::UndoFailed(e)) => Err(e),
         Err(e) => {
             tracing::warn!(error = %e, creates = rows.len(), "creates inserted together failed; retrying one by one");
-            false
+            Ok(false)
         }
     }
 }
 
-/// Runs one write in its own savepoint, so that its failure leaves the rest of the batch intact.
+/// Runs one write so that its failure leaves the rest of the batch intact. The inner result is
+/// the write's own; the outer error fails the whole batch (the transaction can no longer commit).
 async fn apply_isolated(
     conn: &mut SqliteConnection,
     write: Write,
 ) -> Result<Result<Outcome, StoreError>, sqlx::Error> {
+    if !matches!(write, Write::Load(_)) {
+        // Its changes are one query text with a savepoint of its own.
+        return match apply(conn, write).await {
+            Err(StoreError::UndoFailed(e)) => Err(e),
+            outcome => Ok(outcome),
+        };
+    }
     let mut savepoint = Connection::begin(conn).await?;
     let outcome = apply(&mut savepoint, write).await;
     match outcome {
@@ -228,6 +234,8 @@ async fn apply_isolated(
     Ok(outcome)
 }
 
+/// Each arm but `Load` changes the database in one statement or one `write_sql::execute`, so
+/// that it needs no savepoint of the writer's; reads before it change nothing.
 async fn apply(conn: &mut SqliteConnection, write: Write) -> Result<Outcome, StoreError> {
     match write {
         Write::Create { tenant, token } => {
@@ -399,6 +407,98 @@ mod tests {
             "{outcomes:?}"
         );
         assert_eq!(stored_ids(&mut conn).await?, [taken, a, b]);
+        Ok(())
+    }
+
+    fn update(id: Uuid, changes: TokenChanges) -> Write {
+        Write::Update {
+            tenant: TENANT.to_owned(),
+            id,
+            changes: Box::new(changes),
+            now: GraphDateTime::now(),
+        }
+    }
+
+    /// A write whose query text fails after its first statements ran (a trigger refuses one of
+    /// an update's new tags, after the token row was updated and its old tags deleted) must leave
+    /// nothing of itself, while the writes before and after it in the batch stay done.
+    #[tokio::test]
+    async fn a_write_failing_midway_leaves_nothing_of_itself() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut conn = migrated(&dir).await?;
+        let (target, neighbour, created) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        apply_batch(
+            &mut conn,
+            vec![
+                create_tagged(target, &["1", "2"]),
+                create_tagged(neighbour, &["1"]),
+            ],
+        )
+        .await?;
+        sqlx::query(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON vpp_token_role_scope_tag_ids \
+             WHEN NEW.role_scope_tag_id = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(&mut conn)
+        .await?;
+        let doomed = TokenChanges {
+            display_name: Some(Some("changed".to_owned())),
+            role_scope_tag_ids: Some(vec!["3".to_owned(), "boom".to_owned()]),
+            ..TokenChanges::default()
+        };
+        let fine = TokenChanges {
+            display_name: Some(Some("fine".to_owned())),
+            ..TokenChanges::default()
+        };
+        let outcomes = apply_batch(
+            &mut conn,
+            vec![
+                create(created),
+                update(target, doomed),
+                update(neighbour, fine),
+            ],
+        )
+        .await?;
+        assert!(
+            matches!(
+                outcomes.as_slice(),
+                [Ok(Outcome::Done), Err(_), Ok(Outcome::Token(Some(_)))]
+            ),
+            "{outcomes:?}"
+        );
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
+            "SELECT t.id, t.display_name, t.role_scope_tag_ids_json, \
+             (SELECT group_concat(role_scope_tag_id, ',') FROM \
+              (SELECT role_scope_tag_id FROM vpp_token_role_scope_tag_ids r \
+               WHERE r.token_seq = t.seq ORDER BY r.ordinal)) \
+             FROM vpp_tokens t ORDER BY t.seq",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let id = |id: Uuid| id.hyphenated().to_string();
+        assert_eq!(
+            rows,
+            [
+                (
+                    id(target),
+                    None,
+                    r#"["1","2"]"#.to_owned(),
+                    Some("1,2".to_owned())
+                ),
+                (
+                    id(neighbour),
+                    Some("fine".to_owned()),
+                    r#"["1"]"#.to_owned(),
+                    Some("1".to_owned())
+                ),
+                (
+                    id(created),
+                    None,
+                    r#"["0"]"#.to_owned(),
+                    Some("0".to_owned())
+                ),
+            ]
+        );
         Ok(())
     }
 }
