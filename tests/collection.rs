@@ -12,15 +12,6 @@ async fn page(app: &TestApp, url: &str) -> Value {
     response.json().await.unwrap()
 }
 
-fn ids(body: &Value) -> Vec<String> {
-    body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 async fn create_many(app: &TestApp, n: usize) -> Vec<String> {
     let mut created = Vec::with_capacity(n);
     for i in 0..n {

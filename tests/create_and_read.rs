@@ -327,14 +327,6 @@ async fn v1_shows_the_beta_only_state_as_unknown_and_filters_it_so() {
     let on_beta = app.get_json(&format!("{BETA}/{hidden_id}")).await;
     assert_eq!(on_beta["state"], "duplicateLocationId");
 
-    let ids = |body: Value| -> Vec<String> {
-        body["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     for (version, filter, expected) in [
         (V1, "state%20eq%20'unknown'", vec![hidden_id]),
         (V1, "state%20ne%20'unknown'", vec![valid_id]),
@@ -344,7 +336,7 @@ async fn v1_shows_the_beta_only_state_as_unknown_and_filters_it_so() {
         let response = app.get(&format!("{version}?$filter={filter}")).await;
         assert_eq!(response.status(), 200, "{version} {filter}");
         assert_eq!(
-            ids(response.json().await.unwrap()),
+            ids(&response.json().await.unwrap()),
             expected,
             "{version} {filter}"
         );

@@ -22,13 +22,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 async fn list_ids(app: &TestApp) -> Vec<String> {
-    let body = app.get_json(&format!("{BETA}?$select=id")).await;
-    body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
-        .collect()
+    ids(&app.get_json(&format!("{BETA}?$select=id")).await)
 }
 
 async fn seeded(dir: &tempfile::TempDir, mode: &str) -> TestApp {

@@ -166,6 +166,16 @@ pub async fn assert_graph_error_of(response: Response, status: u16, codes: &[&st
     message.to_owned()
 }
 
+/// The ids of a collection page's `value`, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["value"]
+        .as_array()
+        .expect("value array")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
 pub fn header(response: &Response, name: &str) -> String {
     response
         .headers()
